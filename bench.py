@@ -1,0 +1,230 @@
+"""
+Title: Benchmark of the four models, the project's settings against the tutorial's
+Description: times one training step (64 reviews x 500 words) and evaluation of each
+model on fixed synthetic batches, with XLA off and on, against the model compiled and
+evaluated as the tutorial's listing does (Keras defaults). Reports the median and
+spread, reviews per second, estimated GFLOP/s and the share of this machine's
+measured matrix-multiply peak, and writes results/bench.json.
+
+The ratio per variant is the number to read: machines here are shared and noisy, so
+absolute times differ between runs, while both sides of a ratio run in one process.
+"""
+
+import argparse
+import functools
+import importlib
+import statistics
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+import common
+
+VARIANTS = ["lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm"]
+TUTORIAL_EVAL_BATCH = 32  # model.evaluate's default, which the tutorial uses
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0].removeprefix("Title: ")
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=VARIANTS,
+        default=VARIANTS,
+        help="models to time (default: all four)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=common.positive_int,
+        default=10,
+        metavar="N",
+        help="timed steps per measurement (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=common.positive_int,
+        default=3,
+        metavar="N",
+        help="untimed steps first, compilation included (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=common.positive_int,
+        default=64,
+        metavar="N",
+        help="reviews per training step (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        default="results",
+        metavar="DIR",
+        help="folder for bench.json (default: %(default)s)",
+    )
+    return parser.parse_args(argv)
+
+
+def time_calls(step, warmup: int, repeats: int) -> dict[str, float]:
+    """Seconds per call of `step()`: median, min and max of `repeats` after `warmup`."""
+    for _ in range(warmup):
+        step()
+    return summary([timed(step) for _ in range(repeats)])
+
+
+def timed(step) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(seconds), "min": min(seconds), "max": max(seconds)}
+
+
+def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """This machine's float32 matrix-multiply rate through the Keras backend."""
+    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((size, size), np.float32))
+    seconds = time_calls(lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)), 1, repeats)
+    return 2 * size**3 / seconds["min"] / 1e9
+
+
+def forward_flops_per_review(model: keras.Model) -> int:
+    """Multiply-adds x 2 of the layers that do arithmetic (LSTM, Conv1D, Dense)."""
+    flops = 0
+    for layer in model.layers:
+        steps, features = layer.input.shape[1], layer.input.shape[-1]
+        if isinstance(layer, keras.layers.LSTM):
+            flops += steps * 2 * 4 * layer.units * (features + layer.units)
+        elif isinstance(layer, keras.layers.Conv1D):
+            flops += layer.output.shape[1] * 2 * layer.kernel_size[0] * features * layer.filters
+        elif isinstance(layer, keras.layers.Dense):
+            flops += 2 * features * layer.units
+    return flops
+
+
+def synthetic_batch(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    reviews = rng.integers(1, 5000, size=(size, 500), dtype=np.int32)
+    return reviews, rng.integers(0, 2, size=(size, 1)).astype(np.float32)
+
+
+# The set-ups timed for every model: (jit_compile, evaluation batch size).
+SETUPS = {
+    "tutorial": ("auto", TUTORIAL_EVAL_BATCH),  # compile() and evaluate() defaults
+    "xla_off": (False, common.EVAL_BATCH_SIZE),
+    "xla_on": (True, common.EVAL_BATCH_SIZE),
+}
+
+
+def compiled(variant, jit_compile: bool | str) -> keras.Model:
+    """The script's model, compiled as the script does (no op determinism: it turns XLA
+    off, and it does not change the speed of the other set-ups)."""
+    keras.utils.set_random_seed(7)
+    model = variant.build_model()
+    model.compile(
+        loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"], jit_compile=jit_compile
+    )
+    return model
+
+
+def bench_variant(name: str, args: argparse.Namespace, peak: float) -> dict:
+    """Train and eval step timings of each set-up, interleaved round by round so that
+    the machine's drift affects every set-up alike."""
+    variant = importlib.import_module(name)
+    rng = np.random.default_rng(0)
+    x, y = synthetic_batch(args.batch_size, rng)
+    x_eval, y_eval = synthetic_batch(common.EVAL_BATCH_SIZE, rng)
+    steps = {}
+    for setup, (jit, eval_batch) in SETUPS.items():
+        model = compiled(variant, jit)
+        steps[setup] = (
+            functools.partial(model.train_on_batch, x, y),
+            functools.partial(model.test_on_batch, x_eval[:eval_batch], y_eval[:eval_batch]),
+        )
+        for _ in range(args.warmup):  # compiles the step functions
+            steps[setup][0](), steps[setup][1]()
+    seconds = {setup: ([], []) for setup in SETUPS}
+    for _ in range(args.repeats):
+        for setup, (train, evaluate) in steps.items():
+            seconds[setup][0].append(timed(train))
+            seconds[setup][1].append(timed(evaluate))
+
+    flops = forward_flops_per_review(variant.build_model())
+    result = {"forward_flops_per_review": flops, "xla_faster_on_cpu": variant.XLA_FASTER_ON_CPU}
+    for setup, (train_seconds, eval_seconds) in seconds.items():
+        train, evaluate = summary(train_seconds), summary(eval_seconds)
+        gflops = 3 * flops * args.batch_size / train["median"] / 1e9  # backward ~ 2x forward
+        result[setup] = {
+            "train_step_seconds": train,
+            "train_reviews_per_second": args.batch_size / train["median"],
+            "train_gflops": gflops,
+            "train_fraction_of_peak": gflops / peak,
+            "eval_batch_size": SETUPS[setup][1],
+            "eval_batch_seconds": evaluate,
+            "eval_reviews_per_second": SETUPS[setup][1] / evaluate["median"],
+        }
+    project = result["xla_on" if variant.XLA_FASTER_ON_CPU else "xla_off"]
+    tutorial = result["tutorial"]
+    result["project"] = "xla_on" if variant.XLA_FASTER_ON_CPU else "xla_off"
+    result["train_speedup"] = (
+        tutorial["train_step_seconds"]["median"] / project["train_step_seconds"]["median"]
+    )
+    result["eval_speedup"] = (
+        project["eval_reviews_per_second"] / tutorial["eval_reviews_per_second"]
+    )
+    return result
+
+
+def print_table(results: dict, peak: float) -> None:
+    print(f"\nMatrix-multiply peak (float32, measured): {peak:.0f} GFLOP/s")
+    print("Training step, ms (median): the tutorial's set-up, XLA off, XLA on; the project")
+    print("uses the set-up its script chose. Evaluation: reviews per second.\n")
+    header = (
+        f"{'variant':24s} {'tutorial':>8s} {'XLA off':>8s} {'XLA on':>8s} {'project':>8s} "
+        f"{'speedup':>7s} {'GFLOP/s':>7s} {'% peak':>6s} {'eval tut':>8s} {'eval prj':>8s} "
+        f"{'speedup':>7s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        step_ms = {s: r[s]["train_step_seconds"]["median"] * 1e3 for s in SETUPS}
+        project = r[r["project"]]
+        print(
+            f"{name:24s} {step_ms['tutorial']:8.1f} {step_ms['xla_off']:8.1f} "
+            f"{step_ms['xla_on']:8.1f} {r['project'].replace('_', ' '):>8s} "
+            f"{r['train_speedup']:6.2f}x {project['train_gflops']:7.1f} "
+            f"{project['train_fraction_of_peak'] * 100:5.1f}% "
+            f"{r['tutorial']['eval_reviews_per_second']:8.0f} "
+            f"{project['eval_reviews_per_second']:8.0f} {r['eval_speedup']:6.2f}x"
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    peak = matmul_peak_gflops()
+    print(
+        f"Timing {len(args.variants)} models on {common.machine_description()} ...",
+        flush=True,
+    )
+    results = {name: bench_variant(name, args, peak) for name in args.variants}
+    print_table(results, peak)
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    common.write_json(
+        output / "bench.json",
+        {
+            "machine": common.machine_description(),
+            "versions": common.versions(),
+            "batch_size": args.batch_size,
+            "repeats": args.repeats,
+            "matmul_peak_gflops": peak,
+            "variants": results,
+        },
+    )
+    print(f"\nWrote {output / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,73 @@
+"""
+Title: CNN + LSTM for IMDB movie-review classification
+Tutorial: "Sequence Classification with LSTM Recurrent Neural Networks in Python
+with Keras", LSTM and convolutional neural network (listing 4).
+Description: a 1D convolution finds 3-word features and max pooling halves the
+sequence to 250 steps before the LSTM(100) reads it.
+Result: RESULT_PENDING
+"""
+
+import keras
+
+import common
+
+# Data
+TOP_WORDS = 5000  # keep the 5,000 most frequent words; the rest become "unknown"
+MAX_REVIEW_LENGTH = 500  # pad or cut every review to 500 words
+# Model
+EMBEDDING_VECTOR_LENGTH = 32
+
+
+def build_model() -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input(shape=(MAX_REVIEW_LENGTH,)),
+            # Each word index becomes a learned 32-dimensional vector.
+            keras.layers.Embedding(TOP_WORDS, EMBEDDING_VECTOR_LENGTH),
+            # 32 filters look at every run of 3 neighbouring words.
+            keras.layers.Conv1D(32, 3, padding="same", activation="relu"),
+            # Keep the stronger of each two neighbours: 250 steps for the LSTM.
+            keras.layers.MaxPooling1D(2),
+            # 100 memory units read the review in order and summarise it.
+            keras.layers.LSTM(100),
+            # One probability: is the review positive?
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
+# XLA measured slower for this model on CPU (bench.py), so it stays off there.
+XLA_FASTER_ON_CPU = False
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = common.parse_args(__doc__, argv)
+    common.set_seed(args.seed)
+    data = common.load_imdb(args.data, TOP_WORDS, MAX_REVIEW_LENGTH, args.max_samples)
+
+    model = build_model()
+    model.compile(
+        loss="binary_crossentropy",
+        optimizer="adam",
+        metrics=["accuracy"],
+        jit_compile=common.jit_compile(XLA_FASTER_ON_CPU, args),
+    )
+    model.summary()
+
+    timer = common.EpochTimer()
+    history = model.fit(
+        data.x_train,
+        data.y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        callbacks=[timer],
+    )
+    loss, accuracy = model.evaluate(
+        data.x_test, data.y_test, batch_size=common.eval_batch_size(args), verbose=0
+    )
+    common.save_run(__file__, args, model, data, history, timer, loss, accuracy)
+    print(f"Accuracy: {accuracy * 100:.2f}%")
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,139 @@
+"""
+Title: Classify your own movie reviews with a trained model
+Description: loads a model saved by one of the four scripts (results/<variant>.keras),
+encodes each review exactly as the training reviews were encoded (same tokenizer,
+same vocabulary, same 500-word padding) and prints the probability that it is
+positive. Reviews come as arguments, from --file, or from standard input, one a line.
+
+    python predict.py "A wonderful, moving film." --file my_review.txt
+    python predict.py --model results/cnn_lstm.keras --json < reviews.txt
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import common
+
+PREVIEW_CHARACTERS = 60
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.strip().splitlines()[0].removeprefix("Title: ")
+    )
+    parser.add_argument("reviews", nargs="*", metavar="REVIEW", help="review text")
+    parser.add_argument(
+        "--model",
+        default="results/lstm_basic.keras",
+        metavar="PATH",
+        help="a model saved by one of the scripts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="read one review from this UTF-8 text file; may be repeated",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser.parse_args(argv)
+
+
+def read_reviews(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(where it came from, text) for each review; standard input when none is given."""
+    reviews = [(f"argument {i}", text) for i, text in enumerate(args.reviews, start=1)]
+    for name in args.file:
+        try:
+            reviews.append((name, Path(name).read_bytes().decode("utf-8")))
+        except OSError as error:
+            raise common.UserError(f"{name}: cannot read ({error.strerror})") from None
+        except UnicodeDecodeError as error:
+            raise common.UserError(
+                f"{name}: not UTF-8 text (byte {error.object[error.start]:#04x} at "
+                f"offset {error.start}); save it as UTF-8"
+            ) from None
+    if not reviews:
+        if sys.stdin.isatty():
+            print("Type or paste reviews, one a line; end with Ctrl-D.", file=sys.stderr)
+        lines = enumerate(sys.stdin, start=1)
+        reviews = [(f"line {n}", line) for n, line in lines if line.strip()]
+    for source, text in reviews:
+        if not text.strip():
+            raise common.UserError(f"{source}: the review is empty")
+    if not reviews:
+        raise common.UserError("no reviews given: pass them as arguments, with --file or on stdin")
+    return reviews
+
+
+def classify(model, encoding: common.TextEncoding, reviews: list[tuple[str, str]]) -> list[dict]:
+    """The model's probability that each review is positive, with how it was encoded."""
+    sequences = [encoding.encode(text) for _, text in reviews]
+    probabilities = model.predict(encoding.pad(sequences), verbose=0)[:, 0]
+    results = []
+    for (source, text), sequence, probability in zip(
+        reviews, sequences, probabilities, strict=True
+    ):
+        words = sequence[1:]  # after the start marker
+        results.append(
+            {
+                "source": source,
+                "review": text.strip(),
+                "probability_positive": float(probability),
+                "label": "positive" if probability >= 0.5 else "negative",
+                "words": len(words),
+                "known_words": int(np.count_nonzero(words != common.OOV_INDEX)),
+                "truncated": len(sequence) > encoding.maxlen,
+            }
+        )
+    return results
+
+
+def warnings_for(result: dict, encoding: common.TextEncoding) -> list[str]:
+    warnings = []
+    if result["known_words"] == 0:
+        warnings.append(
+            f"none of its words is among the model's {len(encoding.word_index):,} known "
+            "words, so the prediction says nothing about this review"
+        )
+    if result["truncated"]:
+        warnings.append(
+            f"it has {result['words']:,} words; only the last {encoding.maxlen - 1} were "
+            "read, as in training"
+        )
+    return warnings
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"{'positive':>8s}  {'label':8s}  review")
+    for result in results:
+        preview = " ".join(result["review"].split())
+        if len(preview) > PREVIEW_CHARACTERS:
+            preview = preview[: PREVIEW_CHARACTERS - 3] + "..."
+        print(f"{result['probability_positive']:8.3f}  {result['label']:8s}  {preview}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    model, encoding = common.load_model(args.model)
+    if encoding is None:
+        raise common.UserError(
+            f"{args.model} was saved without its vocabulary (it was trained from an "
+            "imdb.npz, which holds word numbers but not the words), so it cannot encode "
+            "new text; train it on aclImdb/ or aclImdb_v1.tar.gz with --data, or online"
+        )
+    results = classify(model, encoding, read_reviews(args))
+    for result in results:
+        for warning in warnings_for(result, encoding):
+            print(f"warning: {result['source']}: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_table(results)
+
+
+if __name__ == "__main__":
+    common.run(main)

@@ -1,0 +1,124 @@
+"""Small synthetic IMDB data sets in every format the scripts read, and helpers.
+
+Nothing here touches the network or the real data set: the reviews are made up from
+a few words whose sentiment decides the label, so a model can learn them in seconds.
+"""
+
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+POSITIVE_WORDS = ["great", "wonderful", "superb", "moving", "brilliant"]
+NEGATIVE_WORDS = ["awful", "boring", "dreadful", "clumsy", "tedious"]
+NEUTRAL_WORDS = ["the", "film", "a", "plot", "actor", "scene", "of", "and", "it's", "movie"]
+REVIEWS_PER_LABEL = 60  # per split: 120 train and 120 test reviews
+
+
+def make_review(positive: bool, rng: np.random.Generator) -> str:
+    """Mostly neutral words, with a few that give the sentiment away; HTML breaks and
+    capitals as in the real reviews."""
+    sentiment = POSITIVE_WORDS if positive else NEGATIVE_WORDS
+    words = list(rng.choice(NEUTRAL_WORDS, size=int(rng.integers(8, 20))))
+    words += list(rng.choice(sentiment, size=3))
+    rng.shuffle(words)
+    return " ".join(words).capitalize() + ".<br /><br />" + str(rng.choice(sentiment)).upper() + "!"
+
+
+def write_stanford_layout(root: Path, seed: int = 0) -> Path:
+    """aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt, as in the Stanford archive."""
+    rng = np.random.default_rng(seed)
+    for split in ("train", "test"):
+        for label, ratings in (("pos", (7, 10)), ("neg", (1, 4))):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for i in range(REVIEWS_PER_LABEL):
+                rating = int(rng.integers(ratings[0], ratings[1] + 1))
+                (folder / f"{i}_{rating}.txt").write_text(make_review(label == "pos", rng))
+    (root / "README").write_text("synthetic test data\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def stanford_dir(tmp_path_factory) -> Path:
+    return write_stanford_layout(tmp_path_factory.mktemp("data") / "aclImdb")
+
+
+@pytest.fixture(scope="session")
+def stanford_tarball(stanford_dir: Path) -> Path:
+    """The same reviews as a Stanford-style .tar.gz."""
+    path = stanford_dir.parent / "aclImdb_v1.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(stanford_dir, arcname="aclImdb")
+    return path
+
+
+@pytest.fixture(scope="session")
+def keras_npz(tmp_path_factory) -> Path:
+    """A Keras-format imdb.npz: word ranks from 1, no start marker, object arrays."""
+    rng = np.random.default_rng(1)
+
+    def reviews(n: int) -> np.ndarray:
+        return np.array(
+            [list(rng.integers(1, 6000, size=int(rng.integers(5, 700)))) for _ in range(n)],
+            dtype=object,
+        )
+
+    path = tmp_path_factory.mktemp("npz") / "imdb.npz"
+    np.savez(
+        path,
+        x_train=reviews(40),
+        y_train=rng.integers(0, 2, 40),
+        x_test=reviews(30),
+        y_test=rng.integers(0, 2, 30),
+    )
+    return path
+
+
+@pytest.fixture(autouse=True)
+def isolated_keras_home(tmp_path, monkeypatch) -> Path:
+    """Each test gets its own Keras cache folder, so no test sees another's cache."""
+    home = tmp_path / "keras_home"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.delenv("IMDB_DATA", raising=False)
+    return home
+
+
+def run_command(
+    *args: str, stdin: str | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess:
+    """Runs a command with this Python, offline: any download fails at once."""
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+        "http_proxy": "http://127.0.0.1:9",
+    }
+    command = [sys.executable, *args] if args[0].endswith(".py") else list(args)
+    return subprocess.run(
+        command, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=600
+    )
+
+
+def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A non-zero exit, no traceback, and one error line naming what went wrong."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

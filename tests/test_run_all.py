@@ -1,0 +1,176 @@
+"""`make run-all`, `make reproduce` and compare.py."""
+
+import json
+import sys
+
+import pytest
+from conftest import png_size, run_command
+
+import common
+import compare
+import run_all
+
+VARIANTS = ["lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm"]
+
+
+def make(target, data, output, *variables):
+    """`make TARGET` with this test's Python, on tiny data; .venv is not (re)built."""
+    return run_command(
+        "make",
+        "-o",
+        ".venv/.installed",
+        target,
+        f"PY={sys.executable}",
+        f"DATA={data}",
+        f"OUTPUT={output}",
+        "EPOCHS=1",
+        "MAX_SAMPLES=64",
+        *variables,
+    )
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:]]
+
+
+def test_run_all_trains_every_variant_and_compares_them(stanford_tarball, tmp_path):
+    result = make("run-all", stanford_tarball, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for i, name in enumerate(VARIANTS, start=1):
+        assert (tmp_path / f"{name}.json").exists() and (tmp_path / f"{name}.keras").exists()
+        assert f"[{i}/4] {name}.py ... " in result.stdout
+    rows = table_rows((tmp_path / "RESULTS.md").read_text())
+    assert [row[0] for row in rows] == VARIANTS
+    width, height = png_size((tmp_path / "curves.png").read_bytes())
+    assert width > 1000 and height > 400
+
+
+def test_a_failing_variant_does_not_stop_the_others(stanford_tarball, tmp_path):
+    scripts = "SCRIPTS=lstm_basic.py no_such_variant.py cnn_lstm.py"
+    result = make("run-all", stanford_tarball, tmp_path, scripts)
+    assert result.returncode != 0
+    assert "[2/3] no_such_variant.py ... FAILED" in result.stdout
+    assert "1 of 3 failed: no_such_variant.py" in result.stderr
+    rows = table_rows((tmp_path / "RESULTS.md").read_text())
+    assert [row[0] for row in rows] == ["lstm_basic", "cnn_lstm"]
+
+
+def test_make_reproduce_runs_twice_and_finds_identical_results(stanford_dir, tmp_path):
+    result = make("reproduce", stanford_dir, tmp_path, "VARIANT=cnn_lstm.py")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Reproducible" in result.stdout
+    first, second = (
+        json.loads((tmp_path / f"reproduce-{i}" / "cnn_lstm.json").read_text()) for i in (1, 2)
+    )
+    assert first["test_loss"] == second["test_loss"]
+
+
+def test_reproduce_reports_runs_that_differ(monkeypatch, tmp_path, capsys):
+    runs = iter(
+        [
+            {"test_accuracy": 0.5, "test_loss": 0.7, "history": {}},
+            {"test_accuracy": 0.5, "test_loss": 0.71, "history": {}},
+        ]
+    )
+    monkeypatch.setattr(run_all, "run_script", lambda *args: next(runs))
+    assert run_all.reproduce("lstm_basic.py", [], tmp_path) == 1
+    assert "NOT reproducible: test_loss differ" in capsys.readouterr().err
+
+
+def fake_run(variant, accuracy, **overrides):
+    run = {
+        "variant": variant,
+        "test_accuracy": accuracy,
+        "test_loss": 0.3456,
+        "history": {"loss": [0.5, 0.3], "accuracy": [0.75, 0.9012]},
+        "train_seconds": 122.4,
+        "epoch_seconds": [60.0, 62.4],
+        "parameters": 213_301,
+        "peak_memory_mb": 1234.4,
+        "epochs": 2,
+        "batch_size": 64,
+        "seed": 7,
+        "train_reviews": 25000,
+        "test_reviews": 25000,
+        "data": "aclImdb_v1.tar.gz",
+        "versions": {"python": "3.11", "keras": "3.15.1", "backend": "tensorflow"},
+        "machine": "Test CPU (2 cores)",
+        "date": "2026-11-27T12:00:00+00:00",
+    }
+    return {**run, **overrides}
+
+
+def test_compare_builds_the_table_from_results(tmp_path):
+    runs = [
+        fake_run("cnn_lstm", 0.8700, parameters=216_405, train_seconds=45.0),
+        fake_run("lstm_basic", 0.8712),
+        fake_run("lstm_recurrent_dropout", 0.8100),
+    ]
+    for run in runs:
+        (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
+    (tmp_path / "bench.json").write_text(json.dumps({"variants": {}}))  # not a run: ignored
+    compare.main(["--results", str(tmp_path)])
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert table_rows(report) == [
+        [
+            "lstm_basic",
+            "87.12%",
+            "86.79%",
+            "+0.33",
+            "0.3456",
+            "90.12%",
+            "61",
+            "2m02s",
+            "213,301",
+            "1,234",
+        ],
+        [
+            "lstm_recurrent_dropout",
+            "81.00%",
+            "82.82%",
+            "-1.82",
+            "0.3456",
+            "90.12%",
+            "61",
+            "2m02s",
+            "213,301",
+            "1,234",
+        ],
+        [
+            "cnn_lstm",
+            "87.00%",
+            "86.36%",
+            "+0.64",
+            "0.3456",
+            "90.12%",
+            "61",
+            "45s",
+            "216,405",
+            "1,234",
+        ],
+    ]
+    assert "Machine: Test CPU (2 cores)" in report and "Epochs: 2, batch size 64, seed 7" in report
+    assert "keras 3.15.1" in report
+    png_size((tmp_path / "curves.png").read_bytes())
+
+
+def test_compare_shows_settings_that_differ_between_runs(tmp_path):
+    for run in [fake_run("lstm_basic", 0.8, seed=1), fake_run("cnn_lstm", 0.8, seed=2)]:
+        (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
+    compare.main(["--results", str(tmp_path)])
+    assert "seed 1 / 2" in (tmp_path / "RESULTS.md").read_text()
+
+
+def test_compare_without_results_says_what_to_do(tmp_path):
+    with pytest.raises(common.UserError, match="no results in .*run the scripts first"):
+        compare.main(["--results", str(tmp_path)])
+
+
+def test_compare_command_line_error_is_one_line(tmp_path):
+    result = run_command("compare.py", "--results", str(tmp_path / "empty"))
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip().startswith("error: no results in")
+        and "Traceback" not in result.stderr
+    )
