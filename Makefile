@@ -14,21 +14,26 @@ DATA ?=
 OUTPUT ?= results
 VARIANT ?= lstm_basic.py
 
-FLAGS := --epochs $(EPOCHS) --seed $(SEED) --output $(OUTPUT) \
-	$(if $(DATA),--data $(DATA)) $(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES))
+SEEDS ?= 1 2 3 4 5
 
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
+	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES))
+FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 
-.PHONY: help venv run-all reproduce baseline bench test lint format clean $(SCRIPTS:.py=)
+# Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+
+.PHONY: help venv run-all reproduce seeds baseline bench test lint format clean $(SCRIPTS:.py=)
 
 help:
 	@echo "make run-all     train the four variants and compare them (results/RESULTS.md, curves.png)"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
+	@echo "make seeds       train the variants once per seed in SEEDS and summarise the spread (SPREAD.md)"
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
-	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT)"
+	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" SCRIPTS=..."
 
 venv: $(VENV)/.installed
 
@@ -48,7 +53,16 @@ reproduce: venv
 	$(PY) run_all.py --reproduce $(VARIANT) $(FLAGS)
 
 baseline: venv
-	$(PY) run_all.py --scripts $(SCRIPTS) $(FLAGS:--output $(OUTPUT)=--output $(OUTPUT)/tutorial) --tutorial-defaults
+	$(PY) run_all.py --scripts $(SCRIPTS) $(DATA_FLAGS) --seed $(SEED) \
+		--output $(OUTPUT)/tutorial --tutorial-defaults
+
+# Every seed runs even if one fails; the summary covers what succeeded.
+seeds: venv
+	status=0; for seed in $(SEEDS); do \
+		$(PY) run_all.py --scripts $(SCRIPTS) $(DATA_FLAGS) --seed $$seed \
+			--output $(OUTPUT)/seeds/$$seed || status=1; \
+	done; \
+	$(PY) compare.py --spread --results $(OUTPUT)/seeds && exit $$status
 
 bench: venv
 	$(PY) bench.py --output $(OUTPUT)

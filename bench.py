@@ -11,10 +11,15 @@ absolute times differ between runs, while both sides of a ratio run in one proce
 """
 
 import argparse
+import contextlib
 import functools
 import importlib
+import os
 import statistics
+import tarfile
+import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import keras
@@ -57,6 +62,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=64,
         metavar="N",
         help="reviews per training step (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="also time loading this data set (aclImdb_v1.tar.gz, aclImdb/ or imdb.npz), "
+        "encoding it afresh and from the cache, and trace the memory it takes",
     )
     parser.add_argument(
         "--output",
@@ -177,6 +188,56 @@ def bench_variant(name: str, args: argparse.Namespace, peak: float) -> dict:
     return result
 
 
+def review_megabytes(path: Path) -> float:
+    """The size of the raw review files in a Stanford archive or folder."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*.txt")) / 2**20
+    with tarfile.open(path, "r:gz") as archive:
+        return sum(m.size for m in archive if m.name.endswith(".txt")) / 2**20
+
+
+@contextlib.contextmanager
+def empty_keras_cache():
+    """Points the Keras cache at an empty folder, so the data is encoded afresh."""
+    previous = os.environ.get("KERAS_HOME")
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["KERAS_HOME"] = home
+        try:
+            yield
+        finally:
+            if previous is None:
+                del os.environ["KERAS_HOME"]
+            else:
+                os.environ["KERAS_HOME"] = previous
+
+
+def bench_loading(data: str) -> dict:
+    """Seconds to load the data set, encoding it afresh and from the cache, and the peak
+    memory that encoding allocates, against what it must hold: the padded arrays and
+    the raw text."""
+    result = {}
+    with empty_keras_cache():
+        for label in ("encode", "cached"):
+            start = time.perf_counter()
+            common.load_imdb(data, 5000, 500)
+            result[f"{label}_seconds"] = time.perf_counter() - start
+    with empty_keras_cache():
+        tracemalloc.start()
+        loaded = common.load_imdb(data, 5000, 500)
+        result["encode_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    result["padded_arrays_mb"] = (loaded.x_train.nbytes + loaded.x_test.nbytes) / 2**20
+    result["raw_text_mb"] = review_megabytes(Path(data).expanduser()) if loaded.encoding else 0.0
+    print(
+        f"Loading {data}: {result['encode_seconds']:.1f} s encoding the raw text, "
+        f"{result['cached_seconds']:.1f} s from the cache; encoding allocates at most "
+        f"{result['encode_peak_mb']:.0f} MB for {result['padded_arrays_mb']:.0f} MB of padded "
+        f"arrays and {result['raw_text_mb']:.0f} MB of raw text",
+        flush=True,
+    )
+    return result
+
+
 def print_table(results: dict, peak: float) -> None:
     print(f"\nMatrix-multiply peak (float32, measured): {peak:.0f} GFLOP/s")
     print("Training step, ms (median): the tutorial's set-up, XLA off, XLA on; the project")
@@ -208,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         f"Timing {len(args.variants)} models on {common.machine_description()} ...",
         flush=True,
     )
+    loading = bench_loading(args.data) if args.data else None
     results = {name: bench_variant(name, args, peak) for name in args.variants}
     print_table(results, peak)
     output = Path(args.output)
@@ -221,6 +283,7 @@ def main(argv: list[str] | None = None) -> None:
             "repeats": args.repeats,
             "matmul_peak_gflops": peak,
             "variants": results,
+            "loading": loading,
         },
     )
     print(f"\nWrote {output / 'bench.json'}")

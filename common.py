@@ -539,18 +539,25 @@ def _load_cache(cache: Path, maxlen: int) -> _Encoded:
 # Timing, results and models
 
 
-class EpochTimer(keras.callbacks.Callback):
-    """Records the wall-clock seconds of each training epoch."""
+class Timer(keras.callbacks.Callback):
+    """Records the wall-clock seconds of each training epoch and of evaluation."""
 
     def __init__(self) -> None:
         super().__init__()
         self.epoch_seconds: list[float] = []
+        self.evaluate_seconds = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._start)
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self.evaluate_seconds += time.perf_counter() - self._start
 
 
 class atomic_path:
@@ -643,7 +650,7 @@ def save_run(
     model: keras.Model,
     data: ImdbData,
     history: keras.callbacks.History,
-    timer: EpochTimer,
+    timer: Timer,
     test_loss: float,
     test_accuracy: float,
 ) -> Path:
@@ -660,6 +667,7 @@ def save_run(
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "train_seconds": sum(timer.epoch_seconds),
             "epoch_seconds": timer.epoch_seconds,
+            "evaluate_seconds": timer.evaluate_seconds,
             "parameters": model.count_params(),
             "peak_memory_mb": peak_memory_mb(),
             "epochs": args.epochs,

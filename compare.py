@@ -8,6 +8,7 @@ and writes it to results/RESULTS.md with the training curves in results/curves.p
 import argparse
 import io
 import json
+import statistics
 from pathlib import Path
 
 import common
@@ -33,13 +34,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="folder with the scripts' JSON results; RESULTS.md and curves.png go "
         "there too (default: %(default)s)",
     )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="summarise runs over several seeds instead: read every results JSON below "
+        "--results (e.g. results/seeds/<seed>/) and write SPREAD.md with each variant's "
+        "mean, spread and range of test accuracy",
+    )
     return parser.parse_args(argv)
 
 
-def load_results(folder: Path) -> list[dict]:
-    """Every run result in `folder`, in the tutorial's order."""
+def load_results(folder: Path, pattern: str = "*.json") -> list[dict]:
+    """Every run result in `folder` matching `pattern`, in the tutorial's order."""
     runs = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(folder.glob(pattern)):
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as error:
@@ -73,6 +81,7 @@ def table_rows(runs: list[dict]) -> list[list[str]]:
                 f"{run['history']['accuracy'][-1] * 100:.2f}%",
                 f"{sum(epochs) / len(epochs):.0f}",
                 duration(run["train_seconds"]),
+                duration(run["evaluate_seconds"]) if "evaluate_seconds" in run else "",
                 f"{run['parameters']:,}",
                 f"{run['peak_memory_mb']:,.0f}",
             ]
@@ -89,6 +98,7 @@ HEADER = [
     "final train accuracy",
     "s/epoch",
     "training time",
+    "evaluation time",
     "parameters",
     "peak memory (MB)",
 ]
@@ -176,19 +186,60 @@ def plot_curves(runs: list[dict]) -> bytes:
     return buffer.getvalue()
 
 
+def spread_report(runs: list[dict]) -> str:
+    """SPREAD.md: test accuracy over seeds, per variant, next to the tutorial's."""
+    lines = [
+        "# Test accuracy over seeds",
+        "",
+        f"- Machine: {one_or_all(runs, lambda r: r['machine'])}",
+        f"- Data: {one_or_all(runs, lambda r: r['data'])}, epochs "
+        f"{one_or_all(runs, lambda r: r['epochs'])}",
+        "",
+        "| variant | runs | seeds | mean | standard deviation | min | max | tutorial "
+        "| mean - tutorial (points) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for variant in dict.fromkeys(run["variant"] for run in runs):
+        group = [run for run in runs if run["variant"] == variant]
+        accuracies = [run["test_accuracy"] * 100 for run in group]
+        mean = statistics.mean(accuracies)
+        deviation = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+        tutorial = TUTORIAL_ACCURACY.get(variant)
+        seeds = ", ".join(str(run["seed"]) for run in group)
+        lines.append(
+            f"| {variant} | {len(group)} | {seeds} | {mean:.2f}% | {deviation:.2f} "
+            f"| {min(accuracies):.2f}% | {max(accuracies):.2f}% "
+            + (
+                "| | |"
+                if tutorial is None
+                else f"| {tutorial * 100:.2f}% | {mean - tutorial * 100:+.2f} |"
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_output(path: Path, content: str | bytes) -> None:
+    """Writes a report file atomically; a failure is one clear line."""
+    try:
+        with common.atomic_path(path) as tmp:
+            tmp.write_bytes(content.encode() if isinstance(content, str) else content)
+    except OSError as error:
+        raise common.UserError(f"could not write {path}: {error}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     folder = Path(args.results)
+    if args.spread:
+        text = spread_report(load_results(folder, "**/*.json"))
+        print(text)
+        write_output(folder / "SPREAD.md", text)
+        return
     runs = load_results(folder)
     text = report(runs)
     print(text)
-    try:
-        with common.atomic_path(folder / "RESULTS.md") as tmp:
-            tmp.write_text(text)
-        with common.atomic_path(folder / "curves.png") as tmp:
-            tmp.write_bytes(plot_curves(runs))
-    except OSError as error:
-        raise common.UserError(f"could not write to {folder}: {error}") from None
+    write_output(folder / "RESULTS.md", text)
+    write_output(folder / "curves.png", plot_curves(runs))
     print(f"Wrote {folder / 'RESULTS.md'} and {folder / 'curves.png'}")
 
 

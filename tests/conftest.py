@@ -67,7 +67,7 @@ def keras_npz(tmp_path_factory) -> Path:
 
     def reviews(n: int) -> np.ndarray:
         return np.array(
-            [list(rng.integers(1, 6000, size=int(rng.integers(5, 700)))) for _ in range(n)],
+            [rng.integers(1, 6000, size=int(rng.integers(5, 700))).tolist() for _ in range(n)],
             dtype=object,
         )
 

@@ -24,10 +24,10 @@ def test_forward_flops_per_review(variant, flops):
     assert bench.forward_flops_per_review(model) == flops
 
 
-def test_bench_runs_and_writes_its_results(tmp_path):
+def test_bench_runs_and_writes_its_results(stanford_tarball, tmp_path):
     result = run_command(
         "bench.py", "--variants", "cnn_lstm", "--repeats", "2", "--warmup", "1",
-        "--batch-size", "4", "--output", str(tmp_path),
+        "--batch-size", "4", "--output", str(tmp_path), "--data", str(stanford_tarball),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "cnn_lstm" in result.stdout and "Matrix-multiply peak" in result.stdout
@@ -39,3 +39,7 @@ def test_bench_runs_and_writes_its_results(tmp_path):
         assert 0 < timing["min"] <= timing["median"] <= timing["max"]
     assert cnn["tutorial"]["eval_batch_size"] == 32 and cnn["xla_off"]["eval_batch_size"] == 500
     assert cnn["train_speedup"] > 0 and cnn["project"] in ("xla_on", "xla_off")
+    loading = report["loading"]
+    assert loading["encode_seconds"] > 0 and loading["cached_seconds"] > 0
+    assert loading["padded_arrays_mb"] == 2 * 120 * 500 * 4 / 2**20
+    assert 0 < loading["raw_text_mb"] < 1 and loading["encode_peak_mb"] > 0

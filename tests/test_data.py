@@ -124,13 +124,13 @@ def test_encoded_reviews_are_cached_and_reused(stanford_tarball, monkeypatch, is
     def must_not_read(path):
         raise AssertionError("the archive was read again despite the cache")
 
-    monkeypatch.setattr(common, "_read_tarball", must_not_read)
-    second = common.load_imdb(str(stanford_tarball), 5000, MAXLEN)
+    with monkeypatch.context() as patch:
+        patch.setattr(common, "_read_tarball", must_not_read)
+        second = common.load_imdb(str(stanford_tarball), 5000, MAXLEN)
     np.testing.assert_array_equal(first.x_train, second.x_train)
     np.testing.assert_array_equal(first.y_test, second.y_test)
     assert first.encoding == second.encoding
     # Another vocabulary size is another cache entry, not a wrong answer.
-    monkeypatch.undo()
     assert common.load_imdb(str(stanford_tarball), 10, MAXLEN).x_train.max() == 9
     assert len(list((isolated_keras_home / "datasets").glob("imdb-lstm-*.npz"))) == 2
 

@@ -4,7 +4,7 @@ import json
 import sys
 
 import pytest
-from conftest import png_size, run_command
+from conftest import assert_clean_error, png_size, run_command
 
 import common
 import compare
@@ -86,6 +86,7 @@ def fake_run(variant, accuracy, **overrides):
         "history": {"loss": [0.5, 0.3], "accuracy": [0.75, 0.9012]},
         "train_seconds": 122.4,
         "epoch_seconds": [60.0, 62.4],
+        "evaluate_seconds": 21.4,
         "parameters": 213_301,
         "peak_memory_mb": 1234.4,
         "epochs": 2,
@@ -122,6 +123,7 @@ def test_compare_builds_the_table_from_results(tmp_path):
             "90.12%",
             "61",
             "2m02s",
+            "21s",
             "213,301",
             "1,234",
         ],
@@ -134,6 +136,7 @@ def test_compare_builds_the_table_from_results(tmp_path):
             "90.12%",
             "61",
             "2m02s",
+            "21s",
             "213,301",
             "1,234",
         ],
@@ -146,6 +149,7 @@ def test_compare_builds_the_table_from_results(tmp_path):
             "90.12%",
             "61",
             "45s",
+            "21s",
             "216,405",
             "1,234",
         ],
@@ -170,7 +174,29 @@ def test_compare_without_results_says_what_to_do(tmp_path):
 def test_compare_command_line_error_is_one_line(tmp_path):
     result = run_command("compare.py", "--results", str(tmp_path / "empty"))
     assert result.returncode == 1
-    assert (
-        result.stderr.strip().startswith("error: no results in")
-        and "Traceback" not in result.stderr
-    )
+    assert_clean_error(result, "no results in")
+
+
+def test_spread_over_seeds(tmp_path):
+    for seed, accuracies in ((1, (0.80, 0.86)), (2, (0.84, 0.87)), (3, (0.82, 0.88))):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        for variant, accuracy in zip(("lstm_dropout_layers", "cnn_lstm"), accuracies, strict=True):
+            run = fake_run(variant, accuracy, seed=seed)
+            (folder / f"{variant}.json").write_text(json.dumps(run))
+    compare.main(["--results", str(tmp_path), "--spread"])
+    rows = table_rows((tmp_path / "SPREAD.md").read_text())
+    assert rows == [
+        [
+            "lstm_dropout_layers",
+            "3",
+            "1, 2, 3",
+            "82.00%",
+            "2.00",
+            "80.00%",
+            "84.00%",
+            "85.56%",
+            "-3.56",
+        ],
+        ["cnn_lstm", "3", "1, 2, 3", "87.00%", "1.00", "86.00%", "88.00%", "86.36%", "+0.64"],
+    ]
