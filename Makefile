@@ -65,7 +65,7 @@ seeds: venv
 	$(PY) compare.py --spread --results $(OUTPUT)/seeds && exit $$status
 
 bench: venv
-	$(PY) bench.py --output $(OUTPUT)
+	$(PY) bench.py --output $(OUTPUT) $(if $(DATA),--data $(DATA))
 
 test: venv
 	$(PY) -m pytest -q tests
