@@ -362,7 +362,7 @@ def _load_local(path: Path, num_words: int, maxlen: int) -> _Encoded:
 
 def _read_npz(path: Path, num_words: int) -> _Encoded:
     """A Keras-format imdb.npz, transformed exactly as keras.datasets.imdb.load_data does."""
-    try:
+    try:  # Keras stores the reviews as object arrays, which need pickle: trusted files only
         with np.load(path, allow_pickle=True) as npz:
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(npz.files)
             if missing:
@@ -578,6 +578,10 @@ class atomic_path:
 
     def __exit__(self, exc_type: type | None, *_: object) -> None:
         if exc_type is None:
+            # mkstemp makes the file private; give it the permissions of a normal file.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
             os.replace(self.tmp, self.target)
         else:
             self.tmp.unlink(missing_ok=True)

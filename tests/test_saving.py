@@ -1,6 +1,7 @@
 """Results and models are written atomically: a failed write leaves the old file intact."""
 
 import json
+import os
 
 import keras
 import pytest
@@ -42,3 +43,12 @@ def test_failed_json_write_keeps_the_earlier_results(tmp_path):
         common.write_json(path, {"not serialisable": object()})
     assert json.loads(path.read_text()) == {"test_accuracy": 0.87}
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        common.write_json(tmp_path / "r.json", {})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644

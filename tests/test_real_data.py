@@ -1,0 +1,56 @@
+"""On the real Large Movie Review Dataset, when it lies beside the checkout (as in CI).
+
+predict.py must read raw reviews exactly as training encoded them. By default this
+trains a small model for a minute; to check a fully trained one instead:
+
+    IMDB_MODEL=results/lstm_basic.keras pytest tests/test_real_data.py
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, run_command
+
+import common
+import predict
+
+ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
+REVIEWS_CHECKED = 200
+
+pytestmark = pytest.mark.skipif(not ARCHIVE.exists(), reason=f"no real data at {ARCHIVE}")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory) -> Path:
+    if os.environ.get("IMDB_MODEL"):
+        return Path(os.environ["IMDB_MODEL"])
+    output = tmp_path_factory.mktemp("real")
+    result = run_command(
+        "lstm_basic.py", "--data", str(ARCHIVE), "--output", str(output),
+        "--epochs", "1", "--max-samples", "1000",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return output / "lstm_basic.keras"
+
+
+def raw_test_reviews(count: int) -> list[tuple[str, str]]:
+    """The first `count` test reviews as raw text, in the order training shuffled them:
+    one RandomState(113) shuffles the train split, then the test split."""
+    reviews = common._read_tarball(ARCHIVE)
+    shuffle = np.random.RandomState(common.SHUFFLE_SEED)
+    shuffle.permutation(len(reviews["train"]))
+    order = shuffle.permutation(len(reviews["test"]))[:count]
+    return [(f"test review {i}", reviews["test"][i][0]) for i in order]
+
+
+def test_predict_on_raw_reviews_agrees_with_the_encoded_test_set(model_path):
+    model, encoding = common.load_model(model_path)
+    data = common.load_imdb(str(ARCHIVE), encoding.num_words, encoding.maxlen, REVIEWS_CHECKED)
+    expected = model.predict(data.x_test, verbose=0)[:, 0]
+    results = predict.classify(model, encoding, raw_test_reviews(REVIEWS_CHECKED))
+    labels = [r["label"] == "positive" for r in results]
+    assert labels == list(expected >= 0.5)
+    probabilities = [r["probability_positive"] for r in results]
+    np.testing.assert_allclose(probabilities, expected, atol=1e-6)
