@@ -340,8 +340,9 @@ def _keras_word_index_encoding(num_words: int, maxlen: int) -> TextEncoding | No
         word_index = keras.datasets.imdb.get_word_index()
     except Exception:  # offline: the model is still trained, predict.py explains
         return None
-    ranked = sorted(word_index, key=word_index.get)
-    return TextEncoding(ranked_word_index(ranked, num_words), num_words, maxlen)
+    shifted = {word: rank + INDEX_FROM for word, rank in word_index.items()}
+    kept = {word: index for word, index in shifted.items() if index < num_words}
+    return TextEncoding(kept, num_words, maxlen)
 
 
 def _load_local(path: Path, num_words: int, maxlen: int) -> _Encoded:

@@ -233,3 +233,23 @@ def test_no_data_and_no_network_explains_how_to_point_at_local_data(monkeypatch)
         common.load_imdb(None, 5000, MAXLEN)
     assert "could not download keras.datasets.imdb" in str(caught.value)
     assert "--data" in str(caught.value) and "IMDB_DATA" in str(caught.value)
+
+
+def test_default_source_takes_the_keras_word_index_shifted_by_three(monkeypatch):
+    import keras
+
+    ranks = {"the": 1, "and": 2, "a": 3, "great": 10, "rare": 4997}
+    monkeypatch.setattr(keras.datasets.imdb, "get_word_index", lambda: ranks)
+    encoding = common._keras_word_index_encoding(num_words=5000, maxlen=MAXLEN)
+    assert encoding.word_index == {"the": 4, "and": 5, "a": 6, "great": 13}
+    assert list(encoding.encode("The great unknown")) == [1, 4, 13, common.OOV_INDEX]
+
+
+def test_default_source_offline_word_index_is_none(monkeypatch):
+    import keras
+
+    def offline():
+        raise Exception("URL fetch failure")
+
+    monkeypatch.setattr(keras.datasets.imdb, "get_word_index", offline)
+    assert common._keras_word_index_encoding(num_words=5000, maxlen=MAXLEN) is None
