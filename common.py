@@ -209,6 +209,11 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(_BREAK.sub(" ", text).lower())
 
 
+def pad_reviews(sequences: list[np.ndarray], maxlen: int) -> np.ndarray:
+    """Pads and truncates at the start, as keras.utils.pad_sequences does by default."""
+    return keras.utils.pad_sequences(sequences, maxlen=maxlen, value=PAD_INDEX)
+
+
 @dataclass(frozen=True)
 class TextEncoding:
     """How reviews become model input: the kept words and Keras's index conventions."""
@@ -223,8 +228,7 @@ class TextEncoding:
         return np.array([START_INDEX, *indices], dtype=np.int32)
 
     def pad(self, sequences: list[np.ndarray]) -> np.ndarray:
-        """Pads and truncates at the start, as keras.utils.pad_sequences does by default."""
-        return keras.utils.pad_sequences(sequences, maxlen=self.maxlen, value=PAD_INDEX)
+        return pad_reviews(sequences, self.maxlen)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -308,12 +312,10 @@ def load_imdb(
     else:
         path = Path(data).expanduser()
         encoded, source = _load_local(path, num_words, maxlen), str(path)
-    train, test = encoded.train[:max_samples], encoded.test[:max_samples]
-    pad = TextEncoding({}, num_words, maxlen).pad
     return ImdbData(
-        x_train=pad(train),
+        x_train=pad_reviews(encoded.train[:max_samples], maxlen),
         y_train=encoded.y_train[:max_samples],
-        x_test=pad(test),
+        x_test=pad_reviews(encoded.test[:max_samples], maxlen),
         y_test=encoded.y_test[:max_samples],
         source=source,
         encoding=encoded.encoding,
