@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SCRIPTS := lstm_basic.py lstm_dropout_layers.py lstm_recurrent_dropout.py cnn_lstm.py
+# The four variants, from their one list in imdb_lstm/variants.py.
+SCRIPTS := $(shell $(PYTHON) -m imdb_lstm.variants)
 
 # The tutorial's settings; override for quick runs, e.g. EPOCHS=1 MAX_SAMPLES=500.
 EPOCHS ?= 3
@@ -14,7 +15,8 @@ DATA ?=
 OUTPUT ?= results
 VARIANT ?= lstm_basic.py
 
-SEEDS ?= 1 2 3 4 5
+SEEDS ?= 7 1 2 3 4
+JOBS ?= 1
 
 DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES))
@@ -29,11 +31,11 @@ help:
 	@echo "make run-all     train the four variants and compare them (results/RESULTS.md, curves.png)"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
-	@echo "make seeds       train the variants once per seed in SEEDS and summarise the spread (SPREAD.md)"
+	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
-	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" SCRIPTS=..."
+	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=$(JOBS) SCRIPTS=..."
 
 venv: $(VENV)/.installed
 
@@ -44,28 +46,25 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run-all: venv
-	$(PY) run_all.py --scripts $(SCRIPTS) $(FLAGS)
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(FLAGS)
 
 $(SCRIPTS:.py=): venv
 	$(PY) $@.py $(FLAGS)
 
 reproduce: venv
-	$(PY) run_all.py --reproduce $(VARIANT) $(FLAGS)
+	$(PY) -m tools.run_all --reproduce $(VARIANT) $(FLAGS)
 
 baseline: venv
-	$(PY) run_all.py --scripts $(SCRIPTS) $(DATA_FLAGS) --seed $(SEED) \
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(DATA_FLAGS) --seed $(SEED) \
 		--output $(OUTPUT)/tutorial --tutorial-defaults
 
-# Every seed runs even if one fails; the summary covers what succeeded.
+# Resumable: runs already done with the same flags are skipped.
 seeds: venv
-	status=0; for seed in $(SEEDS); do \
-		$(PY) run_all.py --scripts $(SCRIPTS) $(DATA_FLAGS) --seed $$seed \
-			--output $(OUTPUT)/seeds/$$seed || status=1; \
-	done; \
-	$(PY) compare.py --spread --results $(OUTPUT)/seeds && exit $$status
+	$(PY) -m tools.run_all --seeds $(SEEDS) --jobs $(JOBS) --scripts $(SCRIPTS) $(DATA_FLAGS) \
+		--output $(OUTPUT)/seeds
 
 bench: venv
-	$(PY) bench.py --output $(OUTPUT) $(if $(DATA),--data $(DATA))
+	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))
 
 test: venv
 	$(PY) -m pytest -q tests

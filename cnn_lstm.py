@@ -4,7 +4,8 @@ Tutorial: "Sequence Classification with LSTM Recurrent Neural Networks in Python
 with Keras", LSTM and convolutional neural network (listing 4).
 Description: a 1D convolution finds 3-word features and max pooling halves the
 sequence to 250 steps before the LSTM(100) reads it.
-Result: RESULT_PENDING
+Result: 88.79% test accuracy with seed 7; 88.79% on average over
+1 seeds (docs/results/seeds/SEEDS.md); 3 epochs on a 2-core AMD EPYC CPU.
 """
 
 import keras
@@ -56,10 +57,8 @@ def main(argv: list[str] | None = None) -> None:
 
     timer = common.Timer()
     history = model.fit(
-        data.x_train,
-        data.y_train,
+        common.shuffled_batches(data.x_train, data.y_train, args.batch_size, args.seed),
         epochs=args.epochs,
-        batch_size=args.batch_size,
         callbacks=[timer],
     )
     loss, accuracy = model.evaluate(

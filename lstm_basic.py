@@ -4,7 +4,8 @@ Tutorial: "Sequence Classification with LSTM Recurrent Neural Networks in Python
 with Keras", the simple LSTM (listing 1).
 Description: word embeddings feed one LSTM(100) that reads each review word by word;
 a sigmoid unit says whether the review is positive.
-Result: RESULT_PENDING
+Result: 83.67% test accuracy with seed 7; 85.31% on average over
+2 seeds (docs/results/seeds/SEEDS.md); 3 epochs on a 2-core AMD EPYC CPU.
 """
 
 import keras
@@ -52,10 +53,8 @@ def main(argv: list[str] | None = None) -> None:
 
     timer = common.Timer()
     history = model.fit(
-        data.x_train,
-        data.y_train,
+        common.shuffled_batches(data.x_train, data.y_train, args.batch_size, args.seed),
         epochs=args.epochs,
-        batch_size=args.batch_size,
         callbacks=[timer],
     )
     loss, accuracy = model.evaluate(

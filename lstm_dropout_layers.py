@@ -4,7 +4,8 @@ Tutorial: "Sequence Classification with LSTM Recurrent Neural Networks in Python
 with Keras", LSTM for sequence classification with dropout (listing 2).
 Description: the simple LSTM with a Dropout(0.2) layer before and after it, which
 drops 20% of the embedding values and of the LSTM's outputs while training.
-Result: RESULT_PENDING
+Result: 87.28% test accuracy with seed 7; 87.28% on average over
+1 seeds (docs/results/seeds/SEEDS.md); 3 epochs on a 2-core AMD EPYC CPU.
 """
 
 import keras
@@ -56,10 +57,8 @@ def main(argv: list[str] | None = None) -> None:
 
     timer = common.Timer()
     history = model.fit(
-        data.x_train,
-        data.y_train,
+        common.shuffled_batches(data.x_train, data.y_train, args.batch_size, args.seed),
         epochs=args.epochs,
-        batch_size=args.batch_size,
         callbacks=[timer],
     )
     loss, accuracy = model.evaluate(

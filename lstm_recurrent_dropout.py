@@ -4,7 +4,8 @@ Tutorial: "Sequence Classification with LSTM Recurrent Neural Networks in Python
 with Keras", LSTM with dropout on its input and recurrent connections (listing 3).
 Description: the simple LSTM with dropout inside the layer: 20% of its inputs and
 20% of its recurrent state are dropped at each step while training.
-Result: RESULT_PENDING
+Result: 84.56% test accuracy with seed 7; 84.56% on average over
+1 seeds (docs/results/seeds/SEEDS.md); 3 epochs on a 2-core AMD EPYC CPU.
 """
 
 import keras
@@ -53,10 +54,8 @@ def main(argv: list[str] | None = None) -> None:
 
     timer = common.Timer()
     history = model.fit(
-        data.x_train,
-        data.y_train,
+        common.shuffled_batches(data.x_train, data.y_train, args.batch_size, args.seed),
         epochs=args.epochs,
-        batch_size=args.batch_size,
         callbacks=[timer],
     )
     loss, accuracy = model.evaluate(

@@ -17,14 +17,16 @@ from pathlib import Path
 import numpy as np
 
 import common
+from imdb_lstm.cli import title
+from imdb_lstm.encoding import OOV_INDEX, TextEncoding
+from imdb_lstm.errors import UserError
+from imdb_lstm.files import load_model
 
 PREVIEW_CHARACTERS = 60
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0].removeprefix("Title: ")
-    )
+    parser = argparse.ArgumentParser(description=title(__doc__))
     parser.add_argument("reviews", nargs="*", metavar="REVIEW", help="review text")
     parser.add_argument(
         "--model",
@@ -50,9 +52,9 @@ def read_reviews(args: argparse.Namespace) -> list[tuple[str, str]]:
         try:
             reviews.append((name, Path(name).read_bytes().decode("utf-8")))
         except OSError as error:
-            raise common.UserError(f"{name}: cannot read ({error.strerror})") from None
+            raise UserError(f"{name}: cannot read ({error.strerror})") from None
         except UnicodeDecodeError as error:
-            raise common.UserError(
+            raise UserError(
                 f"{name}: not UTF-8 text (byte {error.object[error.start]:#04x} at "
                 f"offset {error.start}); save it as UTF-8"
             ) from None
@@ -63,13 +65,13 @@ def read_reviews(args: argparse.Namespace) -> list[tuple[str, str]]:
         reviews = [(f"line {n}", line) for n, line in lines if line.strip()]
     for source, text in reviews:
         if not text.strip():
-            raise common.UserError(f"{source}: the review is empty")
+            raise UserError(f"{source}: the review is empty")
     if not reviews:
-        raise common.UserError("no reviews given: pass them as arguments, with --file or on stdin")
+        raise UserError("no reviews given: pass them as arguments, with --file or on stdin")
     return reviews
 
 
-def classify(model, encoding: common.TextEncoding, reviews: list[tuple[str, str]]) -> list[dict]:
+def classify(model, encoding: TextEncoding, reviews: list[tuple[str, str]]) -> list[dict]:
     """The model's probability that each review is positive, with how it was encoded."""
     sequences = [encoding.encode(text) for _, text in reviews]
     probabilities = model.predict(encoding.pad(sequences), verbose=0)[:, 0]
@@ -85,14 +87,15 @@ def classify(model, encoding: common.TextEncoding, reviews: list[tuple[str, str]
                 "probability_positive": float(probability),
                 "label": "positive" if probability >= 0.5 else "negative",
                 "words": len(words),
-                "known_words": int(np.count_nonzero(words != common.OOV_INDEX)),
-                "truncated": len(sequence) > encoding.maxlen,
+                "known_words": int(np.count_nonzero(words != OOV_INDEX)),
+                # Padding keeps the last maxlen numbers: the start marker goes first.
+                "truncated": len(words) > encoding.maxlen,
             }
         )
     return results
 
 
-def warnings_for(result: dict, encoding: common.TextEncoding) -> list[str]:
+def warnings_for(result: dict, encoding: TextEncoding) -> list[str]:
     warnings = []
     if result["known_words"] == 0:
         warnings.append(
@@ -101,7 +104,7 @@ def warnings_for(result: dict, encoding: common.TextEncoding) -> list[str]:
         )
     if result["truncated"]:
         warnings.append(
-            f"it has {result['words']:,} words; only the last {encoding.maxlen - 1} were "
+            f"it has {result['words']:,} words; only the last {encoding.maxlen:,} were "
             "read, as in training"
         )
     return warnings
@@ -118,9 +121,9 @@ def print_table(results: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    model, encoding = common.load_model(args.model)
+    model, encoding = load_model(args.model)
     if encoding is None:
-        raise common.UserError(
+        raise UserError(
             f"{args.model} was saved without its vocabulary (it was trained from an "
             "imdb.npz, which holds word numbers but not the words), so it cannot encode "
             "new text; train it on aclImdb/ or aclImdb_v1.tar.gz with --data, or online"

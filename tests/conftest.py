@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 POSITIVE_WORDS = ["great", "wonderful", "superb", "moving", "brilliant"]
 NEGATIVE_WORDS = ["awful", "boring", "dreadful", "clumsy", "tedious"]
-NEUTRAL_WORDS = ["the", "film", "a", "plot", "actor", "scene", "of", "and", "it's", "movie"]
+NEUTRAL_WORDS = ["the", "film", "a", "plot", "actor", "scene", "of", "and", "it's", "don't"]
 REVIEWS_PER_LABEL = 60  # per split: 120 train and 120 test reviews
 
 

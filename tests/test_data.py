@@ -8,37 +8,9 @@ import pytest
 from conftest import REVIEWS_PER_LABEL, write_stanford_layout
 
 import common
+from imdb_lstm import data as imdb_data
 
 MAXLEN = 500
-
-
-def test_tokenize_lowercases_drops_html_breaks_and_punctuation():
-    assert common.tokenize("It's GREAT!<br /><br />Really, it's great...") == [
-        "it's",
-        "great",
-        "really",
-        "it's",
-        "great",
-    ]
-    assert common.tokenize("   \n\t ") == []
-
-
-def test_words_are_ranked_by_training_frequency_from_index_4():
-    encoding = common.build_encoding(["the cat the dog", "the cat bird"], num_words=7, maxlen=10)
-    # the: 3 times, cat: 2, bird and dog: once each (ties alphabetical); 7 is not < num_words
-    assert encoding.word_index == {"the": 4, "cat": 5, "bird": 6}
-
-
-def test_encoding_marks_start_and_out_of_vocabulary_words():
-    encoding = common.build_encoding(["the cat the dog", "the cat bird"], num_words=7, maxlen=10)
-    # dog is rare (rank 7 >= num_words); zebra was never seen in training.
-    assert list(encoding.encode("The <br /> dog, CAT! zebra")) == [
-        common.START_INDEX,
-        4,
-        common.OOV_INDEX,
-        5,
-        common.OOV_INDEX,
-    ]
 
 
 def test_vocabulary_comes_from_the_training_split_only(tmp_path):
@@ -46,33 +18,61 @@ def test_vocabulary_comes_from_the_training_split_only(tmp_path):
     (root / "test" / "pos" / "999_9.txt").write_text("zebra " * 400)  # frequent, test only
     data = common.load_imdb(str(root), num_words=5000, maxlen=MAXLEN)
     assert "zebra" not in data.encoding.word_index
-    row = data.x_test[data.x_test[:, -1] == common.OOV_INDEX]
-    assert len(row) == 1 and (row[0, -400:] == common.OOV_INDEX).all()
+    row = data.x_test[data.x_test[:, -1] == 2]  # 2: out of vocabulary
+    assert len(row) == 1 and (row[0, -400:] == 2).all()
 
 
-def test_padding_and_truncation_happen_at_the_start():
-    encoding = common.TextEncoding({"a": 4}, num_words=10, maxlen=4)
-    short, long = np.array([1, 4]), np.array([1, 4, 5, 6, 7, 8])
-    padded = encoding.pad([short, long])
-    assert padded.tolist() == [[0, 0, 1, 4], [5, 6, 7, 8]]
-    assert padded.dtype == np.int32
+def write_reviews(root, reviews: dict[str, str]):
+    for name, text in reviews.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
 
 
-def test_stanford_directory_loads_shuffled_like_keras(stanford_dir):
+# Four train and four test reviews, small enough to encode by hand.
+TINY_REVIEWS = {
+    "train/neg/0_1.txt": "bad film",
+    "train/neg/1_2.txt": "bad bad plot",
+    "train/pos/0_9.txt": "great film",
+    "train/pos/1_8.txt": "great great fun<br />",
+    "test/neg/0_3.txt": "bad fun",
+    "test/neg/1_4.txt": "awful",
+    "test/pos/0_7.txt": "great plot",
+    "test/pos/1_10.txt": "film",
+}
+
+
+def test_stanford_reviews_are_encoded_and_shuffled_like_keras(tmp_path):
+    root = write_reviews(tmp_path / "aclImdb", TINY_REVIEWS)
+    data = common.load_imdb(str(root), num_words=9, maxlen=5)
+    # Training counts: bad 3, great 3, film 2, br 1, fun 1, plot 1 (ties alphabetical),
+    # so bad=4 great=5 film=6 br=7 fun=8, and plot (9, not below num_words) is 2.
+    assert data.encoding.word_index == {"bad": 4, "great": 5, "film": 6, "br": 7, "fun": 8}
+    # File-name order, then RandomState(113): permutation(4) is [3, 2, 0, 1] for train,
+    # then [1, 3, 0, 2] for test. 1 starts each review; 0 pads at the start.
+    assert data.x_train.tolist() == [
+        [1, 5, 5, 8, 7],  # great great fun br
+        [0, 0, 1, 5, 6],  # great film
+        [0, 0, 1, 4, 6],  # bad film
+        [0, 1, 4, 4, 2],  # bad bad plot
+    ]
+    assert data.y_train.tolist() == [1, 1, 0, 0]
+    assert data.x_test.tolist() == [
+        [0, 0, 0, 1, 2],  # awful (never seen in training)
+        [0, 0, 0, 1, 6],  # film
+        [0, 0, 1, 4, 8],  # bad fun
+        [0, 0, 1, 5, 2],  # great plot
+    ]
+    assert data.y_test.tolist() == [0, 1, 0, 1]
+
+
+def test_stanford_directory_loads_every_review(stanford_dir):
     data = common.load_imdb(str(stanford_dir), num_words=5000, maxlen=MAXLEN)
     n = 2 * REVIEWS_PER_LABEL
     assert data.x_train.shape == (n, MAXLEN) and data.x_test.shape == (n, MAXLEN)
     assert data.y_train.sum() == REVIEWS_PER_LABEL and data.y_test.sum() == REVIEWS_PER_LABEL
-
-    # Expected: reviews in file-name order (neg, then pos), each split shuffled in turn
-    # by one RandomState(113), as keras.datasets.imdb.load_data does.
-    rng = np.random.RandomState(113)
-    for split, x, y in (("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)):
-        files = sorted((stanford_dir / split).glob("*/*.txt"))
-        order = rng.permutation(len(files))
-        expected = data.encoding.pad([data.encoding.encode(files[i].read_text()) for i in order])
-        np.testing.assert_array_equal(x, expected)
-        np.testing.assert_array_equal(y, [int(files[i].parent.name == "pos") for i in order])
+    # The synthetic reviews end in "<br /><br />GREAT!": "br" is one of their words.
+    assert {"br", "it's", "great"} <= set(data.encoding.word_index)
 
 
 def test_tarball_and_directory_give_the_same_data(stanford_dir, stanford_tarball):
@@ -125,7 +125,7 @@ def test_encoded_reviews_are_cached_and_reused(stanford_tarball, monkeypatch, is
         raise AssertionError("the archive was read again despite the cache")
 
     with monkeypatch.context() as patch:
-        patch.setattr(common, "_read_tarball", must_not_read)
+        patch.setattr(imdb_data, "_read_tarball", must_not_read)
         second = common.load_imdb(str(stanford_tarball), 5000, MAXLEN)
     np.testing.assert_array_equal(first.x_train, second.x_train)
     np.testing.assert_array_equal(first.y_test, second.y_test)
@@ -235,21 +235,73 @@ def test_no_data_and_no_network_explains_how_to_point_at_local_data(monkeypatch)
     assert "--data" in str(caught.value) and "IMDB_DATA" in str(caught.value)
 
 
-def test_default_source_takes_the_keras_word_index_shifted_by_three(monkeypatch):
-    import keras
-
-    ranks = {"the": 1, "and": 2, "a": 3, "great": 10, "rare": 4997}
-    monkeypatch.setattr(keras.datasets.imdb, "get_word_index", lambda: ranks)
-    encoding = common._keras_word_index_encoding(num_words=5000, maxlen=MAXLEN)
-    assert encoding.word_index == {"the": 4, "and": 5, "a": 6, "great": 13}
-    assert list(encoding.encode("The great unknown")) == [1, 4, 13, common.OOV_INDEX]
-
-
 def test_default_source_offline_word_index_is_none(monkeypatch):
     import keras
 
     def offline():
         raise Exception("URL fetch failure")
 
+    monkeypatch.setattr(
+        keras.datasets.imdb,
+        "load_data",
+        lambda num_words: (([[1, 2]], np.array([1])), ([[3]], np.array([0]))),
+    )
     monkeypatch.setattr(keras.datasets.imdb, "get_word_index", offline)
-    assert common._keras_word_index_encoding(num_words=5000, maxlen=MAXLEN) is None
+    data = common.load_imdb(None, num_words=5000, maxlen=4)
+    assert data.encoding is None
+    assert data.x_train.tolist() == [[0, 0, 1, 2]] and data.source == "keras.datasets.imdb"
+
+
+class WritesAFile:
+    """Unpickling this would create `path`: what a crafted imdb.npz could do."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_npz_with_a_pickle_payload_runs_no_code(keras_npz, tmp_path):
+    victim = tmp_path / "created-by-the-npz"
+    path = tmp_path / "crafted.npz"
+    with np.load(keras_npz, allow_pickle=True) as good:
+        arrays = {name: good[name] for name in good.files}
+    arrays["x_train"] = np.array([[1, 2], WritesAFile(victim)], dtype=object)
+    np.savez(path, **arrays)
+    message = load_error(path)
+    assert "crafted.npz: not a Keras imdb.npz: it holds Python objects other than arrays" in message
+    assert not victim.exists()
+
+
+def test_npz_numeric_arrays_load_without_pickle(tmp_path):
+    path = tmp_path / "numeric.npz"
+    x = np.array([[1, 2, 3], [4, 5, 6]])  # equal lengths: a plain int array, no objects
+    np.savez(path, x_train=x, y_train=np.array([0, 1]), x_test=x[:1], y_test=np.array([1]))
+    data = common.load_imdb(str(path), num_words=7, maxlen=4)
+    # Ranks + 3, 2 at or above num_words, 1 first; shuffled by RandomState(113).
+    assert sorted(data.x_train.tolist()) == [[1, 4, 5, 6], [1, 2, 2, 2]][::-1]
+    assert data.x_test.tolist() == [[1, 4, 5, 6]]
+
+
+def encodings_of(root, capsys) -> int:
+    """Loads `root` and says whether it was encoded afresh (1) or came from the cache (0)."""
+    common.load_imdb(str(root), 5000, MAXLEN)
+    return capsys.readouterr().out.count("Encoding the reviews")
+
+
+def test_folder_cache_notices_edited_added_and_removed_reviews(tmp_path, capsys):
+    import os
+
+    root = write_reviews(tmp_path / "aclImdb", TINY_REVIEWS)
+    assert encodings_of(root, capsys) == 1
+    assert encodings_of(root, capsys) == 0
+    review = root / "train/neg/0_1.txt"
+    review.write_text("fun film")  # same size, edited in place
+    os.utime(review, ns=(review.stat().st_atime_ns, review.stat().st_mtime_ns + 10**9))
+    assert encodings_of(root, capsys) == 1
+    (root / "train/pos/2_9.txt").write_text("great")
+    assert encodings_of(root, capsys) == 1
+    (root / "test/neg/1_4.txt").unlink()
+    assert encodings_of(root, capsys) == 1
+    assert encodings_of(root, capsys) == 0

@@ -6,6 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from imdb_lstm.variants import VARIANTS
+
 # Parameter counts printed by the tutorial's model.summary() for each listing.
 TUTORIAL_PARAMETERS = {
     "lstm_basic": 213_301,
@@ -60,3 +62,7 @@ def test_cnn_halves_the_sequence_before_the_lstm():
     cnn = importlib.import_module("cnn_lstm").build_model()
     lstm = next(layer for layer in cnn.layers if isinstance(layer, keras.layers.LSTM))
     assert lstm.input.shape[1:] == (250, 32)
+
+
+def test_every_variant_has_its_expectations_here():
+    assert list(TUTORIAL_PARAMETERS) == list(LAYERS) == VARIANTS

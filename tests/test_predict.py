@@ -8,6 +8,9 @@ import pytest
 from conftest import assert_clean_error, make_review, run_command
 
 import common
+from imdb_lstm import data as imdb_data
+from imdb_lstm.encoding import TextEncoding
+from imdb_lstm.files import load_model, save_model
 
 
 @pytest.fixture(scope="session")
@@ -37,15 +40,14 @@ def test_positive_words_rank_above_negative_words(trained):
 
 def test_encoding_and_probability_match_training(trained, stanford_dir, tmp_path):
     """A raw test review, read from its file, becomes the very sequence training used."""
-    model, encoding = common.load_model(trained)
+    model, encoding = load_model(trained)
     data = common.load_imdb(str(stanford_dir), 5000, 500)
     assert encoding == data.encoding
-    files = sorted((stanford_dir / "test").glob("*/*.txt"))
-    shuffle = np.random.RandomState(113)  # shuffles train first, then test, as Keras does
-    shuffle.permutation(len(list((stanford_dir / "train").glob("*/*.txt"))))
-    test_order = shuffle.permutation(len(files))
+    train, test = (sorted((stanford_dir / s).glob("*/*.txt")) for s in ("train", "test"))
+    labels = [int(p.parent.name == "pos") for p in test]
+    _, (test_files, _) = imdb_data.keras_shuffle((train, train), (test, labels))
     for row in (0, 7):
-        review = files[test_order[row]]
+        review = test_files[row]
         np.testing.assert_array_equal(
             encoding.pad([encoding.encode(review.read_text())])[0], data.x_test[row]
         )
@@ -70,13 +72,53 @@ def test_table_output(trained):
 
 
 def test_long_review_is_truncated_as_in_training(trained):
-    model, encoding = common.load_model(trained)
+    model, encoding = load_model(trained)
     text = "great " * 300 + "awful " * 400
     results, warnings = predict(trained, text)
     assert results[0]["truncated"] and results[0]["words"] == 700
-    assert "only the last 499 were read" in warnings
-    expected = model.predict(encoding.pad([encoding.encode(text)]), verbose=0)[0, 0]
+    assert "it has 700 words; only the last 500 were read" in warnings
+    # What the model read: the last 400 "awful" and the 100 "great" before them.
+    great, awful = encoding.word_index["great"], encoding.word_index["awful"]
+    read = np.array([[great] * 100 + [awful] * 400])
+    expected = model.predict(read, verbose=0)[0, 0]
     assert results[0]["probability_positive"] == pytest.approx(float(expected), abs=1e-6)
+
+
+@pytest.mark.parametrize("words, truncated", [(499, False), (500, False), (501, True)])
+def test_a_review_of_500_words_is_read_whole(trained, words, truncated):
+    # Padding keeps the last 500 numbers: at 500 words only the start marker goes.
+    results, warnings = predict(trained, "great " * words)
+    assert results[0]["truncated"] is truncated
+    assert ("only the last 500 were read" in warnings) is truncated
+
+
+def test_trained_vocabulary_keeps_keras_words(trained):
+    _, encoding = load_model(trained)
+    # The synthetic reviews hold "<br />", "it's" and "don't", as real ones do.
+    assert {"br", "it's", "don't"} <= set(encoding.word_index)
+
+
+def test_new_text_is_tokenized_the_keras_way(tmp_path):
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, activation="sigmoid")])
+    vocabulary = {"don't": 4, "miss": 5, "it": 6, "br": 7, "10": 8}
+    save_model(model, tmp_path / "m.keras", TextEncoding(vocabulary, num_words=9, maxlen=8))
+    results, warnings = predict(tmp_path / "m.keras", "Don't miss it!<br /><br />10/10")
+    assert (results[0]["words"], results[0]["known_words"]) == (7, 7)
+    assert "warning:" not in warnings
+
+
+def test_model_with_an_older_tokenizer_is_refused(tmp_path):
+    import json as json_module
+    import zipfile
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, activation="sigmoid")])
+    save_model(model, tmp_path / "old.keras", None)
+    old = TextEncoding({"great": 4}, num_words=5, maxlen=8).to_json()
+    del old["tokenizer"]
+    with zipfile.ZipFile(tmp_path / "old.keras", "a") as archive:
+        archive.writestr("imdb_encoding.json", json_module.dumps(old))
+    result = run_command("predict.py", "--model", str(tmp_path / "old.keras"), "Great")
+    assert_clean_error(result, "older tokenizer", "train it again")
 
 
 def test_review_without_known_words_gets_a_warning(trained):
@@ -120,6 +162,6 @@ def test_file_that_is_not_a_model(tmp_path):
 
 def test_model_without_vocabulary(tmp_path):
     model = keras.Sequential([keras.Input((500,)), keras.layers.Dense(1, activation="sigmoid")])
-    common.save_model(model, tmp_path / "bare.keras", encoding=None)
+    save_model(model, tmp_path / "bare.keras", encoding=None)
     result = run_command("predict.py", "--model", str(tmp_path / "bare.keras"), "Great")
     assert_clean_error(result, "saved without its vocabulary", "cannot encode")

@@ -15,6 +15,8 @@ from conftest import ROOT, run_command
 
 import common
 import predict
+from imdb_lstm import data as imdb_data
+from imdb_lstm.files import load_model
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 REVIEWS_CHECKED = 200
@@ -36,17 +38,15 @@ def model_path(tmp_path_factory) -> Path:
 
 
 def raw_test_reviews(count: int) -> list[tuple[str, str]]:
-    """The first `count` test reviews as raw text, in the order training shuffled them:
-    one RandomState(113) shuffles the train split, then the test split."""
-    reviews = common._read_tarball(ARCHIVE)
-    shuffle = np.random.RandomState(common.SHUFFLE_SEED)
-    shuffle.permutation(len(reviews["train"]))
-    order = shuffle.permutation(len(reviews["test"]))[:count]
-    return [(f"test review {i}", reviews["test"][i][0]) for i in order]
+    """The first `count` test reviews as raw text, in the order training shuffled them."""
+    reviews = imdb_data._read_tarball(ARCHIVE)
+    texts = {split: tuple(zip(*reviews[split], strict=True)) for split in ("train", "test")}
+    _, (test, _) = imdb_data.keras_shuffle(texts["train"], texts["test"])
+    return [(f"test review {i}", text) for i, text in enumerate(test[:count])]
 
 
 def test_predict_on_raw_reviews_agrees_with_the_encoded_test_set(model_path):
-    model, encoding = common.load_model(model_path)
+    model, encoding = load_model(model_path)
     data = common.load_imdb(str(ARCHIVE), encoding.num_words, encoding.maxlen, REVIEWS_CHECKED)
     expected = model.predict(data.x_test, verbose=0)[:, 0]
     results = predict.classify(model, encoding, raw_test_reviews(REVIEWS_CHECKED))

@@ -1,4 +1,4 @@
-"""`make run-all`, `make reproduce` and compare.py."""
+"""`make run-all`, `make reproduce`, `make seeds` and tools/compare.py."""
 
 import json
 import sys
@@ -7,10 +7,8 @@ import pytest
 from conftest import assert_clean_error, png_size, run_command
 
 import common
-import compare
-import run_all
-
-VARIANTS = ["lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm"]
+from imdb_lstm.variants import VARIANTS
+from tools import compare, run_all
 
 
 def make(target, data, output, *variables):
@@ -53,7 +51,43 @@ def test_a_failing_variant_does_not_stop_the_others(stanford_tarball, tmp_path):
     assert "[2/3] no_such_variant.py ... FAILED" in result.stdout
     assert "1 of 3 failed: no_such_variant.py" in result.stderr
     rows = table_rows((tmp_path / "RESULTS.md").read_text())
-    assert [row[0] for row in rows] == ["lstm_basic", "cnn_lstm"]
+    assert [row[:3] for row in rows] == [
+        ["lstm_basic", rows[0][1], "86.79%"],
+        ["cnn_lstm", rows[1][1], "86.36%"],
+        ["no_such_variant", "failed", ""],
+    ]
+
+
+def test_a_failed_variant_leaves_no_stale_results(tmp_path):
+    old = fake_run("lstm_dropout_layers", 0.99)
+    (tmp_path / "lstm_dropout_layers.json").write_text(json.dumps(old))
+    missing = tmp_path / "missing.tar.gz"  # the script stops at once: no data
+    result = make("run-all", missing, tmp_path, "SCRIPTS=lstm_dropout_layers.py")
+    assert result.returncode != 0 and "FAILED (exit code 1)" in result.stdout
+    assert not (tmp_path / "RESULTS.md").exists()  # nothing succeeded: no report
+    # The old results are kept aside, not shown as this run's.
+    assert not (tmp_path / "lstm_dropout_layers.json").exists()
+    assert json.loads((tmp_path / "lstm_dropout_layers.json.previous").read_text()) == old
+
+
+def test_failed_variants_are_marked_in_the_report(tmp_path):
+    for run in [fake_run("lstm_basic", 0.87), fake_run("cnn_lstm", 0.99)]:
+        (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
+    compare.main(["--results", str(tmp_path), "--failed", "cnn_lstm"])
+    rows = table_rows((tmp_path / "RESULTS.md").read_text())
+    assert [row[:3] for row in rows] == [
+        ["lstm_basic", "87.00%", "86.79%"],
+        ["cnn_lstm", "failed", "86.36%"],
+    ]
+
+
+def test_a_script_that_exits_0_without_results_counts_as_failed(tmp_path, capsys):
+    quiet = tmp_path / "quiet.py"
+    quiet.write_text("print('done, honestly')\n")
+    assert run_all.main(["--scripts", str(quiet), "--output", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "FAILED (exit code 0, but it wrote no" in captured.out
+    assert "1 of 1 failed" in captured.err
 
 
 def test_make_reproduce_runs_twice_and_finds_identical_results(stanford_dir, tmp_path):
@@ -64,6 +98,11 @@ def test_make_reproduce_runs_twice_and_finds_identical_results(stanford_dir, tmp
         json.loads((tmp_path / f"reproduce-{i}" / "cnn_lstm.json").read_text()) for i in (1, 2)
     )
     assert first["test_loss"] == second["test_loss"]
+
+
+def test_the_scripts_seed_flag_is_not_taken_for_seeds():
+    args, flags = run_all.parse_args(["--seed", "3", "--epochs", "1"])
+    assert args.seeds is None and flags == ["--seed", "3", "--epochs", "1"]
 
 
 def test_reproduce_reports_runs_that_differ(monkeypatch, tmp_path, capsys):
@@ -163,7 +202,7 @@ def test_compare_shows_settings_that_differ_between_runs(tmp_path):
     for run in [fake_run("lstm_basic", 0.8, seed=1), fake_run("cnn_lstm", 0.8, seed=2)]:
         (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
     compare.main(["--results", str(tmp_path)])
-    assert "seed 1 / 2" in (tmp_path / "RESULTS.md").read_text()
+    assert "seeds 1 / 2" in (tmp_path / "RESULTS.md").read_text()
 
 
 def test_compare_without_results_says_what_to_do(tmp_path):
@@ -172,31 +211,75 @@ def test_compare_without_results_says_what_to_do(tmp_path):
 
 
 def test_compare_command_line_error_is_one_line(tmp_path):
-    result = run_command("compare.py", "--results", str(tmp_path / "empty"))
+    result = run_command(
+        sys.executable, "-m", "tools.compare", "--results", str(tmp_path / "empty")
+    )
     assert result.returncode == 1
     assert_clean_error(result, "no results in")
 
 
-def test_spread_over_seeds(tmp_path):
+def test_comparison_over_seeds(tmp_path):
     for seed, accuracies in ((1, (0.80, 0.86)), (2, (0.84, 0.87)), (3, (0.82, 0.88))):
         folder = tmp_path / str(seed)
         folder.mkdir()
         for variant, accuracy in zip(("lstm_dropout_layers", "cnn_lstm"), accuracies, strict=True):
-            run = fake_run(variant, accuracy, seed=seed)
+            run = fake_run(variant, accuracy, seed=seed, epoch_seconds=[60.0 + seed, 62.0])
             (folder / f"{variant}.json").write_text(json.dumps(run))
-    compare.main(["--results", str(tmp_path), "--spread"])
-    rows = table_rows((tmp_path / "SPREAD.md").read_text())
-    assert rows == [
+    compare.main(["--results", str(tmp_path), "--seeds"])
+    report = (tmp_path / "SEEDS.md").read_text()
+    summary, each = (
+        table_rows(report.split("Test accuracy of each run")[0]),
+        table_rows(report.split("Test accuracy of each run")[1]),
+    )
+    # Means 82 and 87; standard deviations 2 and 1; mean epoch (61+62+63+3*62)/6 = 62.
+    assert summary == [
         [
             "lstm_dropout_layers",
             "3",
-            "1, 2, 3",
             "82.00%",
             "2.00",
-            "80.00%",
-            "84.00%",
+            "80.00% - 84.00%",
             "85.56%",
             "-3.56",
+            "no",
+            "62",
         ],
-        ["cnn_lstm", "3", "1, 2, 3", "87.00%", "1.00", "86.00%", "88.00%", "86.36%", "+0.64"],
+        ["cnn_lstm", "3", "87.00%", "1.00", "86.00% - 88.00%", "86.36%", "+0.64", "yes", "62"],
     ]
+    assert each == [
+        ["lstm_dropout_layers", "80.00%", "84.00%", "82.00%"],
+        ["cnn_lstm", "86.00%", "87.00%", "88.00%"],
+    ]
+    assert "seeds 1 / 2 / 3" in report
+    width, _ = png_size((tmp_path / "seeds.png").read_bytes())
+    assert width > 1000
+
+
+def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch, capsys):
+    flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64"]
+    done = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False)
+    other_epochs = {**done, "seed": 2, "epochs": 3}  # same script and seed 2, but 3 epochs
+    for run in (done, other_epochs):
+        (tmp_path / str(run["seed"])).mkdir()
+        (tmp_path / str(run["seed"]) / "lstm_basic.json").write_text(json.dumps(run))
+    ran = []
+    monkeypatch.setattr(run_all, "run_script", lambda *job: ran.append(job[3]))
+    monkeypatch.setattr(compare, "main", lambda argv: None)
+    assert run_all.sweep(["lstm_basic.py"], flags, tmp_path, [1, 2, 3], jobs=1) == 1
+    assert ran == ["[2/3] lstm_basic seed 2", "[3/3] lstm_basic seed 3"]
+    assert "[1/3] lstm_basic seed 1 ... done earlier, skipped" in capsys.readouterr().out
+
+
+def test_make_seeds_trains_each_seed_in_parallel_and_resumes(stanford_tarball, tmp_path):
+    variables = ["SCRIPTS=cnn_lstm.py", "SEEDS=1 2", "JOBS=2"]
+    result = make("seeds", stanford_tarball, tmp_path, *variables)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for seed in (1, 2):
+        run = json.loads((tmp_path / "seeds" / str(seed) / "cnn_lstm.json").read_text())
+        assert (run["seed"], run["epochs"], run["train_reviews"]) == (seed, 1, 64)
+        assert "Accuracy: " in (tmp_path / "seeds" / str(seed) / "cnn_lstm.log").read_text()
+    assert table_rows((tmp_path / "seeds" / "SEEDS.md").read_text())[0][:2] == ["cnn_lstm", "2"]
+    again = make("seeds", stanford_tarball, tmp_path, *variables)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "[1/2] cnn_lstm seed 1 ... done earlier, skipped" in again.stdout
+    assert "[2/2] cnn_lstm seed 2 ... done earlier, skipped" in again.stdout

@@ -5,7 +5,8 @@ import json
 import pytest
 from conftest import ROOT, assert_clean_error, run_command
 
-SCRIPTS = ["lstm_basic.py", "lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"]
+from imdb_lstm.variants import SCRIPTS
+
 TINY = ["--epochs", "1", "--max-samples", "64"]
 
 
@@ -56,7 +57,8 @@ def test_imdb_data_environment_variable_is_the_default(stanford_dir, tmp_path, m
         (["--epochs", "0"], "--epochs: must be at least 1"),
         (["--batch-size", "-1"], "--batch-size: must be at least 1"),
         (["--max-samples", "abc"], "--max-samples: 'abc' is not a whole number"),
-        (["--seed", "x"], "--seed: invalid int value"),
+        (["--seed", "x"], "--seed: 'x' is not a whole number"),
+        (["--seed", "-1"], "--seed: must be at least 0, got -1"),
         (["--no-such-flag"], "unrecognized arguments"),
     ],
 )

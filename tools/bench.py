@@ -26,15 +26,15 @@ import keras
 import numpy as np
 
 import common
+from imdb_lstm import files, machine
+from imdb_lstm.cli import positive_int, title
+from imdb_lstm.variants import VARIANTS
 
-VARIANTS = ["lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm"]
 TUTORIAL_EVAL_BATCH = 32  # model.evaluate's default, which the tutorial uses
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.strip().splitlines()[0].removeprefix("Title: ")
-    )
+    parser = argparse.ArgumentParser(description=title(__doc__))
     parser.add_argument(
         "--variants",
         nargs="+",
@@ -44,21 +44,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--repeats",
-        type=common.positive_int,
+        type=positive_int,
         default=10,
         metavar="N",
         help="timed steps per measurement (default: %(default)s)",
     )
     parser.add_argument(
         "--warmup",
-        type=common.positive_int,
+        type=positive_int,
         default=3,
         metavar="N",
         help="untimed steps first, compilation included (default: %(default)s)",
     )
     parser.add_argument(
         "--batch-size",
-        type=common.positive_int,
+        type=positive_int,
         default=64,
         metavar="N",
         help="reviews per training step (default: %(default)s)",
@@ -116,46 +116,62 @@ def forward_flops_per_review(model: keras.Model) -> int:
     return flops
 
 
-def synthetic_batch(size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    reviews = rng.integers(1, 5000, size=(size, 500), dtype=np.int32)
+def synthetic_batch(variant, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random word indices in the shape the script's model reads."""
+    shape = (size, variant.MAX_REVIEW_LENGTH)
+    reviews = rng.integers(1, variant.TOP_WORDS, size=shape, dtype=np.int32)
     return reviews, rng.integers(0, 2, size=(size, 1)).astype(np.float32)
 
 
-# The set-ups timed for every model: (jit_compile, evaluation batch size).
+# The set-ups timed for every model: (jit_compile, evaluation batch size). Each runs
+# as the scripts run it: with op determinism, except XLA, which Keras refuses under it.
 SETUPS = {
     "tutorial": ("auto", TUTORIAL_EVAL_BATCH),  # compile() and evaluate() defaults
     "xla_off": (False, common.EVAL_BATCH_SIZE),
     "xla_on": (True, common.EVAL_BATCH_SIZE),
 }
+# Op determinism cannot be turned off again, so every XLA model is compiled first.
+BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 
 
-def compiled(variant, jit_compile: bool | str) -> keras.Model:
-    """The script's model, compiled as the script does (no op determinism: it turns XLA
-    off, and it does not change the speed of the other set-ups)."""
+def compiled_steps(variant, setup: str, args: argparse.Namespace):
+    """The script's model compiled for `setup`, and its warmed-up train and eval steps."""
     keras.utils.set_random_seed(7)
     model = variant.build_model()
     model.compile(
-        loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"], jit_compile=jit_compile
+        loss="binary_crossentropy",
+        optimizer="adam",
+        metrics=["accuracy"],
+        jit_compile=SETUPS[setup][0],
     )
-    return model
+    rng = np.random.default_rng(0)
+    x, y = synthetic_batch(variant, args.batch_size, rng)
+    x_eval, y_eval = synthetic_batch(variant, SETUPS[setup][1], rng)
+    steps = (
+        functools.partial(model.train_on_batch, x, y),
+        functools.partial(model.test_on_batch, x_eval, y_eval),
+    )
+    for _ in range(args.warmup):  # compiles the step functions
+        steps[0](), steps[1]()
+    return steps
 
 
-def bench_variant(name: str, args: argparse.Namespace, peak: float) -> dict:
+def compile_all(names: list[str], args: argparse.Namespace) -> dict[str, dict]:
+    """Every variant's steps for every set-up: XLA ones first, then op determinism on."""
+    steps = {name: {} for name in names}
+    for group in BUILD_ORDER:
+        if "xla_on" not in group:
+            common.enable_op_determinism()
+        for name in names:
+            for setup in group:
+                steps[name][setup] = compiled_steps(importlib.import_module(name), setup, args)
+    return {name: {setup: steps[name][setup] for setup in SETUPS} for name in names}
+
+
+def bench_variant(name: str, steps: dict, args: argparse.Namespace, peak: float) -> dict:
     """Train and eval step timings of each set-up, interleaved round by round so that
     the machine's drift affects every set-up alike."""
     variant = importlib.import_module(name)
-    rng = np.random.default_rng(0)
-    x, y = synthetic_batch(args.batch_size, rng)
-    x_eval, y_eval = synthetic_batch(common.EVAL_BATCH_SIZE, rng)
-    steps = {}
-    for setup, (jit, eval_batch) in SETUPS.items():
-        model = compiled(variant, jit)
-        steps[setup] = (
-            functools.partial(model.train_on_batch, x, y),
-            functools.partial(model.test_on_batch, x_eval[:eval_batch], y_eval[:eval_batch]),
-        )
-        for _ in range(args.warmup):  # compiles the step functions
-            steps[setup][0](), steps[setup][1]()
     seconds = {setup: ([], []) for setup in SETUPS}
     for _ in range(args.repeats):
         for setup, (train, evaluate) in steps.items():
@@ -176,9 +192,8 @@ def bench_variant(name: str, args: argparse.Namespace, peak: float) -> dict:
             "eval_batch_seconds": evaluate,
             "eval_reviews_per_second": SETUPS[setup][1] / evaluate["median"],
         }
-    project = result["xla_on" if variant.XLA_FASTER_ON_CPU else "xla_off"]
-    tutorial = result["tutorial"]
-    result["project"] = "xla_on" if variant.XLA_FASTER_ON_CPU else "xla_off"
+    result["project"] = "xla_on" if common.uses_xla(variant.XLA_FASTER_ON_CPU) else "xla_off"
+    project, tutorial = result[result["project"]], result["tutorial"]
     result["train_speedup"] = (
         tutorial["train_step_seconds"]["median"] / project["train_step_seconds"]["median"]
     )
@@ -215,15 +230,17 @@ def bench_loading(data: str) -> dict:
     """Seconds to load the data set, encoding it afresh and from the cache, and the peak
     memory that encoding allocates, against what it must hold: the padded arrays and
     the raw text."""
+    script = importlib.import_module(VARIANTS[0])  # all four read the same data
+    shape = (script.TOP_WORDS, script.MAX_REVIEW_LENGTH)
     result = {}
     with empty_keras_cache():
         for label in ("encode", "cached"):
             start = time.perf_counter()
-            common.load_imdb(data, 5000, 500)
+            common.load_imdb(data, *shape)
             result[f"{label}_seconds"] = time.perf_counter() - start
     with empty_keras_cache():
         tracemalloc.start()
-        loaded = common.load_imdb(data, 5000, 500)
+        loaded = common.load_imdb(data, *shape)
         result["encode_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     result["padded_arrays_mb"] = (loaded.x_train.nbytes + loaded.x_test.nbytes) / 2**20
@@ -266,19 +283,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     peak = matmul_peak_gflops()
     print(
-        f"Timing {len(args.variants)} models on {common.machine_description()} ...",
+        f"Timing {len(args.variants)} models on {machine.machine_description()} ...",
         flush=True,
     )
     loading = bench_loading(args.data) if args.data else None
-    results = {name: bench_variant(name, args, peak) for name in args.variants}
+    steps = compile_all(args.variants, args)
+    results = {name: bench_variant(name, steps[name], args, peak) for name in args.variants}
     print_table(results, peak)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    common.write_json(
+    files.write_json(
         output / "bench.json",
         {
-            "machine": common.machine_description(),
-            "versions": common.versions(),
+            "machine": machine.machine_description(),
+            "versions": machine.versions(),
             "batch_size": args.batch_size,
             "repeats": args.repeats,
             "matmul_peak_gflops": peak,

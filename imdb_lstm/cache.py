@@ -1,0 +1,104 @@
+"""The encoded reviews of a raw data set, kept in the Keras cache folder: encoding
+50,000 reviews takes seconds, loading the arrays a fraction of one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from imdb_lstm.encoding import TextEncoding
+from imdb_lstm.files import atomic_path
+
+VERSION = 2  # bump when the encoding changes, so old caches are not reused
+
+
+def keras_cache_dir() -> Path:
+    """The Keras datasets cache: $KERAS_HOME/datasets, else ~/.keras/datasets."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return home / "datasets"
+
+
+def file_fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def folder_fingerprint(folders: list[Path]) -> str:
+    """Changes when any file in `folders` is added, removed or edited (size or time)."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        if not folder.is_dir():
+            digest.update(f"{folder} missing\n".encode())
+            continue
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            stat = entry.stat()
+            digest.update(f"{entry.name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+Split = tuple[list[np.ndarray], np.ndarray]  # unpadded reviews and their labels
+
+
+def cached(
+    source: Path,
+    fingerprint: str,
+    num_words: int,
+    maxlen: int,
+    encode: Callable[[], tuple[Split, Split, TextEncoding]],
+) -> tuple[Split, Split, TextEncoding]:
+    """`encode()`'s result, computed once per source, fingerprint and num_words."""
+    key = f"{source.resolve()}|{fingerprint}|{num_words}|{VERSION}"
+    cache = keras_cache_dir() / f"imdb-lstm-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    if cache.exists():
+        try:
+            return _load(cache, maxlen)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass  # a damaged cache is rebuilt below
+    print(f"Encoding the reviews in {source} (cached for later runs) ...", flush=True)
+    encoded = encode()
+    try:
+        _save(cache, *encoded)
+    except OSError as error:  # a read-only home only costs the next run some time
+        print(f"warning: could not cache the encoded reviews in {cache}: {error}", file=sys.stderr)
+    return encoded
+
+
+def _save(cache: Path, train: Split, test: Split, encoding: TextEncoding) -> None:
+    def flat(sequences: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+        return np.concatenate(sequences), np.concatenate([[0], np.cumsum(lengths)])
+
+    (train_words, train_offsets), (test_words, test_offsets) = flat(train[0]), flat(test[0])
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(cache) as tmp, open(tmp, "wb") as file:
+        np.savez(
+            file,
+            train=train_words,
+            train_offsets=train_offsets,
+            y_train=train[1],
+            test=test_words,
+            test_offsets=test_offsets,
+            y_test=test[1],
+            encoding=np.array(json.dumps(encoding.to_json())),
+        )
+
+
+def _load(cache: Path, maxlen: int) -> tuple[Split, Split, TextEncoding]:
+    with np.load(cache) as npz:
+
+        def split(name: str) -> Split:
+            return np.split(npz[name], npz[f"{name}_offsets"][1:-1]), npz[f"y_{name}"]
+
+        encoding = TextEncoding.from_json(json.loads(str(npz["encoding"])))
+        return (
+            split("train"),
+            split("test"),
+            TextEncoding(encoding.word_index, encoding.num_words, maxlen),
+        )

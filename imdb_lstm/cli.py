@@ -1,0 +1,36 @@
+"""Small pieces every command-line program here shares: --help titles, number flags,
+durations."""
+
+import argparse
+from collections.abc import Callable
+
+
+def title(doc: str | None) -> str:
+    """The title line of a program's docstring, for its --help."""
+    lines = (doc or "").strip().splitlines()
+    return lines[0].removeprefix("Title: ") if lines else ""
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
+
+
+def duration(seconds: float) -> str:
+    """Seconds as "2m05s", or "45s" under a minute."""
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"

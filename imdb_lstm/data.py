@@ -1,0 +1,210 @@
+"""IMDB reviews from every source the scripts take, encoded as keras.datasets.imdb
+encodes them: the Keras download, a Keras imdb.npz, the Stanford aclImdb/ folder or
+its .tar.gz archive (read without unpacking)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import tarfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from imdb_lstm import cache, npz
+from imdb_lstm.encoding import (
+    INDEX_FROM,
+    OOV_INDEX,
+    START_INDEX,
+    TextEncoding,
+    build_encoding,
+    keras_word_index_encoding,
+    pad_reviews,
+)
+from imdb_lstm.errors import UserError
+
+SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
+DATA_HELP = (
+    "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory or aclImdb_v1.tar.gz"
+)
+
+
+@dataclass
+class ImdbData:
+    """Padded reviews and labels, where they came from, and how to encode new text."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    encoding: TextEncoding | None  # None when the word index cannot be had
+
+
+Split = cache.Split  # unpadded reviews and their labels
+Loaded = tuple[Split, Split, TextEncoding | None]  # train, test, vocabulary if known
+
+
+def data_source(data: str | None) -> str:
+    """How results name the data: the expanded path, or the Keras download."""
+    return "keras.datasets.imdb" if data is None else str(Path(data).expanduser())
+
+
+def load(data: str | None, num_words: int, maxlen: int, max_samples: int | None) -> ImdbData:
+    """See common.load_imdb."""
+    source = data_source(data)
+    if data is None:
+        train, test, encoding = _load_keras_download(num_words, maxlen)
+    else:
+        train, test, encoding = _load_local(Path(source), num_words, maxlen)
+    return ImdbData(
+        x_train=pad_reviews(train[0][:max_samples], maxlen),
+        y_train=train[1][:max_samples],
+        x_test=pad_reviews(test[0][:max_samples], maxlen),
+        y_test=test[1][:max_samples],
+        source=source,
+        encoding=encoding,
+    )
+
+
+def keras_shuffle(train: Split, test: Split) -> tuple[Split, Split]:
+    """Each split reordered as keras.datasets.imdb.load_data does: one RandomState(113)
+    permutes train, then test."""
+    rng = np.random.RandomState(SHUFFLE_SEED)
+    shuffled = []
+    for reviews, labels in (train, test):
+        order = rng.permutation(len(reviews))
+        shuffled.append(([reviews[i] for i in order], np.asarray(labels)[order]))
+    return shuffled[0], shuffled[1]
+
+
+def _load_keras_download(num_words: int, maxlen: int) -> Loaded:
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(num_words=num_words)
+    except Exception as error:  # Keras raises a bare Exception for a failed download
+        raise UserError(f"could not download keras.datasets.imdb ({error}); {DATA_HELP}") from None
+    try:
+        word_index = keras.datasets.imdb.get_word_index()
+        encoding = keras_word_index_encoding(word_index, num_words, maxlen)
+    except Exception:  # offline: the model is still trained, predict.py explains
+        encoding = None
+    return (
+        ([np.asarray(x, np.int32) for x in x_train], y_train),
+        ([np.asarray(x, np.int32) for x in x_test], y_test),
+        encoding,
+    )
+
+
+def _load_local(path: Path, num_words: int, maxlen: int) -> Loaded:
+    if not path.exists():
+        raise UserError(f"{path}: no such file or directory; {DATA_HELP}")
+    if path.is_dir():
+        root = _stanford_root(path)
+        folders = [root / split / label for split in ("train", "test") for label in ("pos", "neg")]
+        fingerprint = cache.folder_fingerprint(folders)
+        return cache.cached(
+            root,
+            fingerprint,
+            num_words,
+            maxlen,
+            lambda: _encode_reviews(_read_directory(root), root, num_words, maxlen),
+        )
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic.startswith(b"PK"):
+        return _read_npz(path, num_words)
+    if magic.startswith(b"\x1f\x8b"):
+        return cache.cached(
+            path,
+            cache.file_fingerprint(path),
+            num_words,
+            maxlen,
+            lambda: _encode_reviews(_read_tarball(path), path, num_words, maxlen),
+        )
+    raise UserError(f"{path}: not an imdb.npz, aclImdb/ directory or .tar.gz archive; {DATA_HELP}")
+
+
+def _read_npz(path: Path, num_words: int) -> Loaded:
+    """A Keras-format imdb.npz (word ranks from 1, no start marker), transformed exactly
+    as keras.datasets.imdb.load_data does."""
+    x_train, y_train, x_test, y_test = npz.read_arrays(
+        path, ["x_train", "y_train", "x_test", "y_test"]
+    )
+
+    def encode(ranks: Iterable[int]) -> np.ndarray:
+        indices = np.asarray(list(ranks), np.int64) + INDEX_FROM
+        return np.concatenate(
+            [[START_INDEX], np.where(indices < num_words, indices, OOV_INDEX)]
+        ).astype(np.int32)
+
+    train, test = keras_shuffle((x_train, y_train), (x_test, y_test))
+    return (
+        ([encode(x) for x in train[0]], train[1]),
+        ([encode(x) for x in test[0]], test[1]),
+        None,  # an .npz holds numbers only: no words to encode new text with
+    )
+
+
+# Raw Stanford reviews: aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt
+_REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
+Reviews = dict[str, list[tuple[str, int]]]  # split -> [(text, label)], in file-name order
+
+
+def _stanford_root(path: Path) -> Path:
+    for root in (path, path / "aclImdb"):
+        if (root / "train").is_dir() and (root / "test").is_dir():
+            return root
+    raise UserError(f"{path}: a directory without train/ and test/; {DATA_HELP}")
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")  # a stray byte must not stop training
+
+
+def _read_directory(root: Path) -> Reviews:
+    files = sorted(p for p in root.glob("*/*/*.txt") if _REVIEW_PATH.search(p.as_posix()))
+    return _group_reviews((p.relative_to(root).as_posix(), _decode(p.read_bytes())) for p in files)
+
+
+def _read_tarball(path: Path) -> Reviews:
+    """Streams the reviews out of the archive without unpacking it to disk."""
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            members = (
+                (m, archive.extractfile(m))
+                for m in archive
+                if m.isfile() and _REVIEW_PATH.search(m.name)
+            )
+            return _group_reviews(sorted((m.name, _decode(f.read())) for m, f in members))
+    except (tarfile.TarError, EOFError, OSError, zlib.error, gzip.BadGzipFile) as error:
+        raise UserError(
+            f"{path}: truncated or corrupt archive ({error}); download it again"
+        ) from None
+
+
+def _group_reviews(named_texts: Iterable[tuple[str, str]]) -> Reviews:
+    reviews: Reviews = {"train": [], "test": []}
+    for name, text in named_texts:
+        split, label = _REVIEW_PATH.search(name).groups()
+        reviews[split].append((text, int(label == "pos")))
+    return reviews
+
+
+def _encode_reviews(
+    reviews: Reviews, source: Path, num_words: int, maxlen: int
+) -> tuple[Split, Split, TextEncoding]:
+    for split, found in reviews.items():
+        if not found:
+            raise UserError(f"{source}: no {split}/pos or {split}/neg reviews (*.txt); {DATA_HELP}")
+    encoding = build_encoding([text for text, _ in reviews["train"]], num_words, maxlen)
+
+    def encoded(split: str) -> Split:
+        texts = reviews[split]
+        return [encoding.encode(t) for t, _ in texts], np.array([y for _, y in texts], np.int32)
+
+    train, test = keras_shuffle(encoded("train"), encoded("test"))
+    return train, test, encoding

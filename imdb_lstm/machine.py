@@ -1,0 +1,69 @@
+"""What a result was measured on: the machine, its GPUs, the versions, peak memory."""
+
+import importlib
+import os
+import platform
+import resource
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+
+def gpu_names() -> list[str]:
+    """The GPUs the Keras backend will use; empty on a CPU-only machine."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        details = tf.config.experimental.get_device_details
+        return [
+            details(g).get("device_name", g.name) for g in tf.config.list_physical_devices("GPU")
+        ]
+    if backend == "jax":
+        import jax
+
+        return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def machine_description() -> str:
+    """CPU model and cores, and GPUs if any, e.g. "AMD EPYC (2 cores)"."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpus = gpu_names()
+    return f"{cpu} ({os.cpu_count()} cores)" + (f", GPU: {', '.join(gpus)}" if gpus else "")
+
+
+def versions() -> dict[str, str]:
+    """Python, Keras, the backend and NumPy, each from its own __version__: never an
+    error after training, whatever name the backend was installed under."""
+    backend = keras.backend.backend()
+    try:
+        backend_version = getattr(importlib.import_module(backend), "__version__", "unknown")
+    except ImportError:
+        backend_version = "unknown"
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": backend,
+        backend: backend_version,
+        "numpy": np.__version__,
+    }
+
+
+def peak_memory_mb() -> float:
+    """The process's peak resident memory so far (Linux reports kB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10

@@ -1,0 +1,99 @@
+"""Results and models are written atomically: a failed write leaves the old file intact."""
+
+import json
+import os
+
+import keras
+import pytest
+
+from imdb_lstm import files, machine
+from imdb_lstm.encoding import TextEncoding
+from imdb_lstm.errors import UserError
+
+
+def tiny_model() -> keras.Model:
+    return keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+
+
+def test_model_round_trip_keeps_the_vocabulary(tmp_path):
+    encoding = TextEncoding({"great": 4, "film": 5}, num_words=6, maxlen=500)
+    files.save_model(tiny_model(), tmp_path / "m.keras", encoding)
+    model, loaded = files.load_model(tmp_path / "m.keras")
+    assert loaded == encoding and model.count_params() == 4
+
+
+def test_failed_model_save_keeps_the_earlier_model(tmp_path, monkeypatch):
+    path = tmp_path / "m.keras"
+    files.save_model(tiny_model(), path, None)
+    before = path.read_bytes()
+
+    def save_half_then_fail(self, filepath, **kwargs):
+        open(filepath, "wb").write(b"PK half a model")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", save_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        files.save_model(tiny_model(), path, None)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]  # no temporary file left
+
+
+def test_failed_json_write_keeps_the_earlier_results(tmp_path):
+    path = tmp_path / "r.json"
+    files.write_json(path, {"test_accuracy": 0.87})
+    with pytest.raises(TypeError):
+        files.write_json(path, {"not serialisable": object()})
+    assert json.loads(path.read_text()) == {"test_accuracy": 0.87}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_written_files_get_normal_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        files.write_json(tmp_path / "r.json", {})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_versions_come_from_each_package_and_never_fail(monkeypatch):
+    import tensorflow
+
+    assert machine.versions()["tensorflow"] == tensorflow.__version__
+    # A build installed under another name (tensorflow-cpu, tf-nightly) has no
+    # "tensorflow" distribution metadata; a backend that will not import at all:
+    monkeypatch.setattr(machine.importlib, "import_module", lambda name: object())
+    assert machine.versions()["tensorflow"] == "unknown"
+
+    def broken(name):
+        raise ImportError(name)
+
+    monkeypatch.setattr(machine.importlib, "import_module", broken)
+    assert machine.versions()["tensorflow"] == "unknown"
+
+
+def test_results_are_written_before_the_model(tmp_path, monkeypatch):
+    import argparse
+
+    import common
+
+    def disk_full(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files, "save_model", disk_full)
+    args = argparse.Namespace(
+        output=str(tmp_path),
+        epochs=1,
+        batch_size=2,
+        seed=0,
+        max_samples=2,
+        tutorial_defaults=False,
+    )
+    data = argparse.Namespace(y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None)
+    history = argparse.Namespace(history={"loss": [0.5], "accuracy": [0.75]})
+    timer = common.Timer()
+    timer.epoch_seconds = [2.0]
+    with pytest.raises(UserError, match="could not write results to .*disk full"):
+        common.save_run("lstm_basic.py", args, tiny_model(), data, history, timer, 0.25, 0.5)
+    saved = json.loads((tmp_path / "lstm_basic.json").read_text())
+    assert saved["test_accuracy"] == 0.5 and saved["history"] == {"loss": [0.5], "accuracy": [0.75]}
