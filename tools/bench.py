@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 import common
+from imdb_lstm import data as imdb_data
 from imdb_lstm import files, machine
 from imdb_lstm.cli import positive_int, title
 from imdb_lstm.variants import VARIANTS
@@ -243,13 +244,18 @@ def bench_loading(data: str) -> dict:
         loaded = common.load_imdb(data, *shape)
         result["encode_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
+    start = time.perf_counter()
+    imdb_data.fingerprint(Path(data).expanduser())  # what every cached load pays
+    result["fingerprint_seconds"] = time.perf_counter() - start
     result["padded_arrays_mb"] = (loaded.x_train.nbytes + loaded.x_test.nbytes) / 2**20
     result["raw_text_mb"] = review_megabytes(Path(data).expanduser()) if loaded.encoding else 0.0
     print(
         f"Loading {data}: {result['encode_seconds']:.1f} s encoding the raw text, "
-        f"{result['cached_seconds']:.1f} s from the cache; encoding allocates at most "
-        f"{result['encode_peak_mb']:.0f} MB for {result['padded_arrays_mb']:.0f} MB of padded "
-        f"arrays and {result['raw_text_mb']:.0f} MB of raw text",
+        f"{result['cached_seconds']:.1f} s from the cache (of which "
+        f"{result['fingerprint_seconds']:.2f} s to fingerprint the data); encoding "
+        f"allocates at most {result['encode_peak_mb']:.0f} MB for "
+        f"{result['padded_arrays_mb']:.0f} MB of padded arrays and "
+        f"{result['raw_text_mb']:.0f} MB of raw text",
         flush=True,
     )
     return result
@@ -297,6 +303,9 @@ def main(argv: list[str] | None = None) -> None:
         {
             "machine": machine.machine_description(),
             "versions": machine.versions(),
+            # TensorFlow reads these at start-up; make seeds JOBS=2 sets them to 1.
+            "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
+            "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "default"),
             "batch_size": args.batch_size,
             "repeats": args.repeats,
             "matmul_peak_gflops": peak,

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
     files.write_json(
-        output / f"epoch-pause-{args.pipeline}.json",
+        output / f"{args.pipeline}-{len(data.y_train)}-reviews.json",
         {
             "pipeline": args.pipeline,
             "variant": "lstm_recurrent_dropout",
