@@ -47,6 +47,7 @@ def test_bench_runs_and_writes_its_results(stanford_tarball, tmp_path):
     assert loading["padded_arrays_mb"] == 2 * 120 * 500 * 4 / 2**20  # int32 reviews
     raw = sum(p.stat().st_size for p in stanford_tarball.parent.glob("aclImdb/*/*/*.txt"))
     assert loading["raw_text_mb"] == raw / 2**20
+    assert loading["fingerprint_seconds"] < loading["cached_seconds"]
 
 
 def test_xla_models_are_compiled_before_op_determinism_turns_on(monkeypatch):
