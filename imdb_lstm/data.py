@@ -8,7 +8,7 @@ import gzip
 import re
 import tarfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,29 +103,38 @@ def _load_local(path: Path, num_words: int, maxlen: int) -> Loaded:
     if not path.exists():
         raise UserError(f"{path}: no such file or directory; {DATA_HELP}")
     if path.is_dir():
-        root = _stanford_root(path)
-        folders = [root / split / label for split in ("train", "test") for label in ("pos", "neg")]
-        fingerprint = cache.folder_fingerprint(folders)
-        return cache.cached(
-            root,
-            fingerprint,
-            num_words,
-            maxlen,
-            lambda: _encode_reviews(_read_directory(root), root, num_words, maxlen),
-        )
+        return _raw_reviews_cached(_stanford_root(path), _read_directory, num_words, maxlen)
     with open(path, "rb") as file:
         magic = file.read(4)
     if magic.startswith(b"PK"):
         return _read_npz(path, num_words)
     if magic.startswith(b"\x1f\x8b"):
-        return cache.cached(
-            path,
-            cache.file_fingerprint(path),
-            num_words,
-            maxlen,
-            lambda: _encode_reviews(_read_tarball(path), path, num_words, maxlen),
-        )
+        return _raw_reviews_cached(path, _read_tarball, num_words, maxlen)
     raise UserError(f"{path}: not an imdb.npz, aclImdb/ directory or .tar.gz archive; {DATA_HELP}")
+
+
+def _raw_reviews_cached(
+    source: Path, read: Callable[[Path], Reviews], num_words: int, maxlen: int
+) -> Loaded:
+    """Raw reviews that `read` takes from `source`, encoded once, then from the cache."""
+    return cache.cached(
+        source,
+        fingerprint(source),
+        num_words,
+        maxlen,
+        lambda: _encode_reviews(read(source), source, num_words, maxlen),
+    )
+
+
+def fingerprint(path: Path) -> str:
+    """What a local source's cache entry is keyed on: the archive's size and time, or
+    the name, size and time of every review in an aclImdb/ folder."""
+    if not path.is_dir():
+        return cache.file_fingerprint(path)
+    root = _stanford_root(path)
+    return cache.folder_fingerprint(
+        [root / split / label for split in ("train", "test") for label in ("pos", "neg")]
+    )
 
 
 def _read_npz(path: Path, num_words: int) -> Loaded:
