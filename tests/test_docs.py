@@ -36,13 +36,12 @@ def test_every_relative_link_in_markdown_points_at_a_tracked_file():
 
 def test_no_placeholders_are_left():
     tracked = tracked_files()
-    pattern = re.compile(r"RESULT_PENDING|\bTODO\b|\bFIXME\b")
+    # Spelled in pieces, so that this file is not a hit of its own (or of check-docs).
+    pattern = re.compile(r"RESULT[_]PENDING|\bTO[D]O\b|\bFIX[M]E\b")
     found = [
         name
         for name in sorted(tracked)
-        if name.endswith((".py", ".md", "Makefile"))
-        and name != "tests/test_docs.py"
-        and pattern.search((ROOT / name).read_text())
+        if name.endswith((".py", ".md", "Makefile")) and pattern.search((ROOT / name).read_text())
     ]
     assert found == []
 
