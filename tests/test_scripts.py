@@ -108,3 +108,32 @@ def test_scripts_differ_only_in_docstring_and_model():
         ]
         assert changed, script
         assert not set(changed) & set(base[body_start:]), script
+
+
+def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
+    import numpy as np
+
+    import common
+
+    batches = common._ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
+    epochs = []
+    for _ in range(2):
+        rows = [batches[i] for i in range(len(batches))]
+        assert [len(y) for _, y in rows] == [4, 4, 2]
+        assert all((x == y * 10).all() for x, y in rows)  # reviews stay with their labels
+        epochs.append([int(v) for _, y in rows for v in y])
+        batches.on_epoch_end()
+    assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(10))
+    assert epochs[0] != epochs[1]  # a new order every epoch
+
+
+def test_shuffled_batches_on_tensorflow_reshuffle_every_epoch():
+    import numpy as np
+
+    import common
+
+    batches = common.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
+    epochs = [[int(v) for _, y in batches for v in y.numpy()] for _ in range(2)]
+    assert [len(y) for _, y in batches] == [4, 4, 2]
+    assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(10))
+    assert epochs[0] != epochs[1]
