@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +25,15 @@ import keras
 import numpy as np
 
 from imdb_lstm import data as imdb_data
-from imdb_lstm import files, machine
+from imdb_lstm import files, machine, model_files
 from imdb_lstm.cli import non_negative_int, positive_int, title
+from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
 from imdb_lstm.errors import UserError
 
 # Evaluation needs no gradients, so large batches keep the 2 CPU cores busier than
 # `evaluate`'s default of 32 (tools/bench.py measures it); the result is the same.
 EVAL_BATCH_SIZE = 500
-
-
-def run(main: Callable[[], object]) -> None:
-    """Calls `main()` and turns a UserError into one line on stderr and exit code 1."""
-    try:
-        main()
-    except UserError as error:
-        sys.exit(f"error: {error}")
-    except KeyboardInterrupt:
-        sys.exit("interrupted")
 
 
 # ---------------------------------------------------------------------------
@@ -271,7 +260,7 @@ def save_run(
     try:
         output.mkdir(parents=True, exist_ok=True)
         files.write_json(path, result)
-        files.save_model(model, output / f"{name}.keras", data.encoding)
+        model_files.save_model(model, output / f"{name}.keras", data.encoding)
     except OSError as error:
         raise UserError(f"could not write results to {output}: {error}") from None
     return path

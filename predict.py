@@ -20,7 +20,7 @@ import common
 from imdb_lstm.cli import title
 from imdb_lstm.encoding import OOV_INDEX, TextEncoding
 from imdb_lstm.errors import UserError
-from imdb_lstm.files import load_model
+from imdb_lstm.model_files import load_model
 
 PREVIEW_CHARACTERS = 60
 

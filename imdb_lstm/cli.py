@@ -1,8 +1,21 @@
-"""Small pieces every command-line program here shares: --help titles, number flags,
-durations."""
+"""Small pieces every command-line program here shares: errors as one line, --help
+titles, number flags, durations. No Keras: the tools that only read results start fast."""
 
 import argparse
+import sys
 from collections.abc import Callable
+
+from imdb_lstm.errors import UserError
+
+
+def run(main: Callable[[], object]) -> None:
+    """Calls `main()` and turns a UserError into one line on stderr and exit code 1."""
+    try:
+        main()
+    except UserError as error:
+        sys.exit(f"error: {error}")
+    except KeyboardInterrupt:
+        sys.exit("interrupted")
 
 
 def title(doc: str | None) -> str:

@@ -6,7 +6,7 @@ import os
 import keras
 import pytest
 
-from imdb_lstm import files, machine
+from imdb_lstm import files, machine, model_files
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.errors import UserError
 
@@ -17,14 +17,14 @@ def tiny_model() -> keras.Model:
 
 def test_model_round_trip_keeps_the_vocabulary(tmp_path):
     encoding = TextEncoding({"great": 4, "film": 5}, num_words=6, maxlen=500)
-    files.save_model(tiny_model(), tmp_path / "m.keras", encoding)
-    model, loaded = files.load_model(tmp_path / "m.keras")
+    model_files.save_model(tiny_model(), tmp_path / "m.keras", encoding)
+    model, loaded = model_files.load_model(tmp_path / "m.keras")
     assert loaded == encoding and model.count_params() == 4
 
 
 def test_failed_model_save_keeps_the_earlier_model(tmp_path, monkeypatch):
     path = tmp_path / "m.keras"
-    files.save_model(tiny_model(), path, None)
+    model_files.save_model(tiny_model(), path, None)
     before = path.read_bytes()
 
     def save_half_then_fail(self, filepath, **kwargs):
@@ -33,7 +33,7 @@ def test_failed_model_save_keeps_the_earlier_model(tmp_path, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "save", save_half_then_fail)
     with pytest.raises(OSError, match="disk full"):
-        files.save_model(tiny_model(), path, None)
+        model_files.save_model(tiny_model(), path, None)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]  # no temporary file left
 
@@ -80,7 +80,7 @@ def test_results_are_written_before_the_model(tmp_path, monkeypatch):
     def disk_full(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(files, "save_model", disk_full)
+    monkeypatch.setattr(model_files, "save_model", disk_full)
     args = argparse.Namespace(
         output=str(tmp_path),
         epochs=1,

@@ -10,7 +10,7 @@ from conftest import assert_clean_error, make_review, run_command
 import common
 from imdb_lstm import data as imdb_data
 from imdb_lstm.encoding import TextEncoding
-from imdb_lstm.files import load_model, save_model
+from imdb_lstm.model_files import load_model, save_model
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from conftest import ROOT, run_command
 import common
 import predict
 from imdb_lstm import data as imdb_data
-from imdb_lstm.files import load_model
+from imdb_lstm.model_files import load_model
 
 ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 REVIEWS_CHECKED = 200

@@ -6,7 +6,7 @@ import sys
 import pytest
 from conftest import assert_clean_error, png_size, run_command
 
-import common
+from imdb_lstm.errors import UserError
 from imdb_lstm.variants import VARIANTS
 from tools import compare, run_all
 
@@ -206,7 +206,7 @@ def test_compare_shows_settings_that_differ_between_runs(tmp_path):
 
 
 def test_compare_without_results_says_what_to_do(tmp_path):
-    with pytest.raises(common.UserError, match="no results in .*run the scripts first"):
+    with pytest.raises(UserError, match="no results in .*run the scripts first"):
         compare.main(["--results", str(tmp_path)])
 
 

@@ -13,9 +13,9 @@ import json
 import statistics
 from pathlib import Path
 
-import common
 from imdb_lstm import files
-from imdb_lstm.cli import duration, title
+from imdb_lstm.cli import duration, run, title
+from imdb_lstm.errors import UserError
 from imdb_lstm.variants import TUTORIAL_ACCURACY, VARIANTS
 
 
@@ -51,11 +51,11 @@ def load_results(paths: list[Path], folder: Path) -> list[dict]:
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as error:
-            raise common.UserError(f"{path}: unreadable results ({error})") from None
+            raise UserError(f"{path}: unreadable results ({error})") from None
         if isinstance(data, dict) and "test_accuracy" in data:
             runs.append(data)
     if not runs:
-        raise common.UserError(f"no results in {folder}/: run the scripts first, e.g. make run-all")
+        raise UserError(f"no results in {folder}/: run the scripts first, e.g. make run-all")
     order = {name: i for i, name in enumerate(VARIANTS)}
     return sorted(
         runs, key=lambda r: (order.get(r["variant"], len(order)), r["variant"], r["seed"])
@@ -318,7 +318,7 @@ def write_output(path: Path, content: str | bytes) -> None:
     try:
         files.write_bytes(path, content)
     except OSError as error:
-        raise common.UserError(f"could not write {path}: {error}") from None
+        raise UserError(f"could not write {path}: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -340,4 +340,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    common.run(main)
+    run(main)
