@@ -138,7 +138,7 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -
 
     On TensorFlow this is a tf.data pipeline with autotuning off. Keras's own pipeline
     for arrays autotunes, and tearing that down between epochs stalled the XLA model
-    before every epoch after the first (README, "Speed").
+    before every epoch after the first (docs/speed.md).
     """
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
