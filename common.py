@@ -14,14 +14,16 @@ KERAS_BACKEND=jax or torch.
 
 from __future__ import annotations
 
+from imdb_lstm.quiet import keras  # Keras, without TensorFlow's start-up notices
+
 import argparse
 import datetime
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
 from imdb_lstm import data as imdb_data
@@ -30,6 +32,9 @@ from imdb_lstm.cli import non_negative_int, positive_int, title
 from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
 from imdb_lstm.errors import UserError
+
+# shuffled_batches shuffles; Keras's note that its own `shuffle=True` is then unused is noise.
+warnings.filterwarnings("ignore", message="`shuffle=True` was passed, but will be ignored")
 
 # Evaluation needs no gradients, so large batches keep the 2 CPU cores busier than
 # `evaluate`'s default of 32 (tools/bench.py measures it); the result is the same.

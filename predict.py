@@ -9,6 +9,8 @@ positive. Reviews come as arguments, from --file, or from standard input, one a 
     python predict.py --model results/cnn_lstm.keras --json < reviews.txt
 """
 
+import common
+
 import argparse
 import json
 import sys
@@ -16,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-import common
 from imdb_lstm.cli import title
 from imdb_lstm.encoding import OOV_INDEX, TextEncoding
 from imdb_lstm.errors import UserError

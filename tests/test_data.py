@@ -1,5 +1,7 @@
 """Loading and encoding IMDB: Keras's conventions, every source format, bad input."""
 
+import common
+
 import gzip
 import tarfile
 
@@ -7,7 +9,6 @@ import numpy as np
 import pytest
 from conftest import REVIEWS_PER_LABEL, write_stanford_layout
 
-import common
 from imdb_lstm import data as imdb_data
 
 MAXLEN = 500

@@ -73,9 +73,9 @@ def test_versions_come_from_each_package_and_never_fail(monkeypatch):
 
 
 def test_results_are_written_before_the_model(tmp_path, monkeypatch):
-    import argparse
-
     import common
+
+    import argparse
 
     def disk_full(*args):
         raise OSError("disk full")

@@ -1,5 +1,7 @@
 """predict.py: new text is encoded exactly as in training; every bad input is handled."""
 
+import common
+
 import json
 
 import keras
@@ -7,7 +9,6 @@ import numpy as np
 import pytest
 from conftest import assert_clean_error, make_review, run_command
 
-import common
 from imdb_lstm import data as imdb_data
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.model_files import load_model, save_model

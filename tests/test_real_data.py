@@ -6,6 +6,8 @@ trains a small model for a minute; to check a fully trained one instead:
     IMDB_MODEL=results/lstm_basic.keras pytest tests/test_real_data.py
 """
 
+import common
+
 import os
 from pathlib import Path
 
@@ -13,7 +15,6 @@ import numpy as np
 import pytest
 from conftest import ROOT, run_command
 
-import common
 import predict
 from imdb_lstm import data as imdb_data
 from imdb_lstm.model_files import load_model

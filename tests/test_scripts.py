@@ -111,9 +111,9 @@ def test_scripts_differ_only_in_docstring_and_model():
 
 
 def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
-    import numpy as np
-
     import common
+
+    import numpy as np
 
     batches = common._ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
     epochs = []
@@ -128,9 +128,9 @@ def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
 
 
 def test_shuffled_batches_on_tensorflow_reshuffle_every_epoch():
-    import numpy as np
-
     import common
+
+    import numpy as np
 
     batches = common.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
     epochs = [[int(v) for _, y in batches for v in y.numpy()] for _ in range(2)]

@@ -10,6 +10,8 @@ The ratio per variant is the number to read: machines here are shared and noisy,
 absolute times differ between runs, while both sides of a ratio run in one process.
 """
 
+import common
+
 import argparse
 import contextlib
 import functools
@@ -25,7 +27,6 @@ from pathlib import Path
 import keras
 import numpy as np
 
-import common
 from imdb_lstm import data as imdb_data
 from imdb_lstm import files, machine
 from imdb_lstm.cli import positive_int, title

@@ -10,13 +10,14 @@ that grew with the data; common.shuffled_batches turns tf.data's autotuning off.
     python -m tools.epoch_pause --data aclImdb_v1.tar.gz --pipeline keras-arrays
 """
 
+import common
+
 import argparse
 import time
 from pathlib import Path
 
 import keras
 
-import common
 import lstm_recurrent_dropout as variant
 from imdb_lstm import files, machine
 from imdb_lstm.cli import positive_int, title

@@ -13,6 +13,8 @@ compares the variants over seeds (SEEDS.md, seeds.png).
     python -m tools.run_all --seeds 7 1 2 3 4 --jobs 2 --output results/seeds
 """
 
+import common
+
 import argparse
 import json
 import os
@@ -22,7 +24,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import common
 from imdb_lstm.cli import duration, non_negative_int, positive_int, title
 from imdb_lstm.data import data_source
 from imdb_lstm.variants import SCRIPTS

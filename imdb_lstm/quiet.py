@@ -1,0 +1,49 @@
+"""Keras, loaded with TensorFlow's start-up notices kept off the reader's screen.
+
+While TensorFlow loads, its C++ code writes notices straight to the process's stderr,
+before its own log level applies: absl's "All log messages before absl::InitializeLog()
+...", oneDNN's rounding notice, "Could not find cuda drivers" and the CPU-feature notice.
+Here stderr is caught at the file-descriptor level while Keras (and so TensorFlow) is
+imported, and everything but those notices is written back, so a real error still shows
+in full. TF_CPP_MIN_LOG_LEVEL=3 (unless set otherwise) hides TensorFlow's later C++ log
+lines (cuInit, tf.data), which honour it.
+"""
+
+import contextlib
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+
+START_UP_NOTICES = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|[IW]\d{4} .*(oneDNN custom operations are on|Could not find cuda drivers"
+    r"|This TensorFlow binary is optimized)"
+    r"|To enable the following instructions: .* rebuild TensorFlow"
+)
+
+
+@contextlib.contextmanager
+def start_up_notices_hidden() -> Iterator[None]:
+    """Catches what is written to stderr inside the block; writes back all but the notices."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            for line in caught.read().decode(errors="replace").splitlines(keepends=True):
+                if not START_UP_NOTICES.match(line):
+                    sys.stderr.write(line)
+            sys.stderr.flush()
+
+
+with start_up_notices_hidden():
+    import keras  # noqa: F401 (common.py takes Keras from here)
