@@ -1,5 +1,9 @@
 """The encoded reviews of a raw data set, kept in the Keras cache folder: encoding
-50,000 reviews takes seconds, loading the arrays a fraction of one."""
+50,000 reviews takes seconds, loading the arrays a fraction of one.
+
+An entry is found by the source, its fingerprint and num_words, and holds the tokenizer
+and cache version that made it: an entry made by another tokenizer or version, or a
+damaged one, is encoded again, with one line saying why."""
 
 from __future__ import annotations
 
@@ -13,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from imdb_lstm.encoding import TextEncoding
+from imdb_lstm.encoding import TOKENIZER, TextEncoding
 from imdb_lstm.files import atomic_path
 
-VERSION = 2  # bump when the encoding changes, so old caches are not reused
+VERSION = 3  # bump when the cached arrays change in a way the tokenizer's name does not say
+_MADE_BY = f"tokenizer {TOKENIZER}, cache version {VERSION}"  # stored in every entry
 
 
 def keras_cache_dir() -> Path:
@@ -53,14 +58,18 @@ def cached(
     maxlen: int,
     encode: Callable[[], tuple[Split, Split, TextEncoding]],
 ) -> tuple[Split, Split, TextEncoding]:
-    """`encode()`'s result, computed once per source, fingerprint and num_words."""
-    key = f"{source.resolve()}|{fingerprint}|{num_words}|{VERSION}"
+    """`encode()`'s result, computed once per source, fingerprint, num_words, tokenizer
+    and cache version."""
+    key = f"{source.resolve()}|{fingerprint}|{num_words}"
     cache = keras_cache_dir() / f"imdb-lstm-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
     if cache.exists():
         try:
-            return _load(cache, maxlen)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-            pass  # a damaged cache is rebuilt below
+            made_by = _made_by(cache)
+            if made_by == _MADE_BY:
+                return _load(cache, maxlen)
+            print(f"The cached encoding {cache} was made by {made_by}, not {_MADE_BY}.")
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            print(f"The cached encoding {cache} is damaged ({error}).")
     print(f"Encoding the reviews in {source} (cached for later runs) ...", flush=True)
     encoded = encode()
     try:
@@ -68,6 +77,12 @@ def cached(
     except OSError as error:  # a read-only home only costs the next run some time
         print(f"warning: could not cache the encoded reviews in {cache}: {error}", file=sys.stderr)
     return encoded
+
+
+def _made_by(cache: Path) -> str:
+    """What made a cache entry, as _MADE_BY says it ("an unknown tokenizer" before version 3)."""
+    with np.load(cache) as npz:
+        return str(npz["made_by"]) if "made_by" in npz.files else "an unknown tokenizer"
 
 
 def _save(cache: Path, train: Split, test: Split, encoding: TextEncoding) -> None:
@@ -87,6 +102,7 @@ def _save(cache: Path, train: Split, test: Split, encoding: TextEncoding) -> Non
             test_offsets=test_offsets,
             y_test=test[1],
             encoding=np.array(json.dumps(encoding.to_json())),
+            made_by=np.array(_MADE_BY),
         )
 
 

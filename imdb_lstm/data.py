@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import sys
 import tarfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -89,9 +90,15 @@ def _load_keras_download(num_words: int, maxlen: int) -> Loaded:
         raise UserError(f"could not download keras.datasets.imdb ({error}); {DATA_HELP}") from None
     try:
         word_index = keras.datasets.imdb.get_word_index()
-        encoding = keras_word_index_encoding(word_index, num_words, maxlen)
-    except Exception:  # offline: the model is still trained, predict.py explains
+    except Exception as error:  # Keras raises a bare Exception for a failed download
+        print(
+            f"warning: could not download the words of keras.datasets.imdb ({error}): the "
+            "model is trained, but saved without its vocabulary, so predict.py cannot use it",
+            file=sys.stderr,
+        )
         encoding = None
+    else:
+        encoding = keras_word_index_encoding(word_index, num_words, maxlen)
     return (
         ([np.asarray(x, np.int32) for x in x_train], y_train),
         ([np.asarray(x, np.int32) for x in x_test], y_test),

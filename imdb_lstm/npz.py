@@ -28,6 +28,19 @@ _HEADER_READERS = {
 }
 
 
+# What unpickling damaged data raises: pickle's documented errors, and NumPy's when the
+# array it rebuilds makes no sense.
+_DAMAGED_PICKLE = (
+    pickle.UnpicklingError,
+    AttributeError,
+    EOFError,
+    ImportError,
+    IndexError,
+    TypeError,
+    ValueError,
+)
+
+
 class NotArrays(Exception):
     """The file asks to build something other than NumPy arrays."""
 
@@ -52,7 +65,7 @@ def _read_npy(raw: bytes) -> np.ndarray:
         array = _ArraysOnlyUnpickler(file).load()
     except NotArrays:
         raise
-    except Exception as error:  # a damaged pickle fails in many ways
+    except _DAMAGED_PICKLE as error:
         raise ValueError(f"damaged object array ({error!r})") from None
     if not isinstance(array, np.ndarray):
         raise NotArrays(type(array).__name__)

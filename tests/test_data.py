@@ -3,6 +3,7 @@
 import common
 
 import gzip
+import io
 import tarfile
 
 import numpy as np
@@ -136,12 +137,36 @@ def test_encoded_reviews_are_cached_and_reused(stanford_tarball, monkeypatch, is
     assert len(list((isolated_keras_home / "datasets").glob("imdb-lstm-*.npz"))) == 2
 
 
-def test_a_damaged_cache_is_rebuilt(stanford_tarball, isolated_keras_home):
+def test_a_damaged_cache_is_rebuilt_with_one_line(stanford_tarball, isolated_keras_home, capsys):
     first = common.load_imdb(str(stanford_tarball), 5000, MAXLEN)
     (cache,) = (isolated_keras_home / "datasets").glob("imdb-lstm-*.npz")
     cache.write_bytes(b"PK\x03\x04 not really a zip")
+    capsys.readouterr()
     second = common.load_imdb(str(stanford_tarball), 5000, MAXLEN)
     np.testing.assert_array_equal(first.x_train, second.x_train)
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"The cached encoding {cache} is damaged (File is not a zip file)."
+    assert said[1].startswith("Encoding the reviews in ")
+
+
+def test_an_entry_made_by_another_tokenizer_is_rebuilt(stanford_dir, monkeypatch, capsys):
+    from imdb_lstm import cache
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cache, "_MADE_BY", "tokenizer older-one, cache version 3")
+        common.load_imdb(str(stanford_dir), 5000, MAXLEN)
+    capsys.readouterr()
+    data = common.load_imdb(str(stanford_dir), 5000, MAXLEN)
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].startswith("The cached encoding ")
+    assert said[0].endswith(
+        " was made by tokenizer older-one, cache version 3, "
+        "not tokenizer keras-text_to_word_sequence, cache version 3."
+    )
+    assert said[1] == f"Encoding the reviews in {stanford_dir} (cached for later runs) ..."
+    assert data.encoding.word_index["br"] > 3  # encoded again, with this tokenizer
+    common.load_imdb(str(stanford_dir), 5000, MAXLEN)
+    assert capsys.readouterr().out == ""  # and then found in the cache
 
 
 def test_invalid_utf8_review_is_decoded_with_replacement(tmp_path):
@@ -236,7 +261,7 @@ def test_no_data_and_no_network_explains_how_to_point_at_local_data(monkeypatch)
     assert "--data" in str(caught.value) and "IMDB_DATA" in str(caught.value)
 
 
-def test_default_source_offline_word_index_is_none(monkeypatch):
+def test_default_source_offline_word_index_is_none(monkeypatch, capsys):
     import keras
 
     def offline():
@@ -251,6 +276,28 @@ def test_default_source_offline_word_index_is_none(monkeypatch):
     data = common.load_imdb(None, num_words=5000, maxlen=4)
     assert data.encoding is None
     assert data.x_train.tolist() == [[0, 0, 1, 2]] and data.source == "keras.datasets.imdb"
+    assert capsys.readouterr().err == (
+        "warning: could not download the words of keras.datasets.imdb (URL fetch failure): "
+        "the model is trained, but saved without its vocabulary, so predict.py cannot use it\n"
+    )
+
+
+def test_a_bug_in_our_word_index_code_is_not_taken_for_a_failed_download(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(
+        keras.datasets.imdb,
+        "load_data",
+        lambda num_words: (([[1, 2]], np.array([1])), ([[3]], np.array([0]))),
+    )
+    monkeypatch.setattr(keras.datasets.imdb, "get_word_index", lambda: {"great": 1})
+
+    def bug(*args):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(imdb_data, "keras_word_index_encoding", bug)
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        common.load_imdb(None, num_words=5000, maxlen=4)
 
 
 class WritesAFile:
@@ -306,3 +353,24 @@ def test_folder_cache_notices_edited_added_and_removed_reviews(tmp_path, capsys)
     (root / "test/neg/1_4.txt").unlink()
     assert encodings_of(root, capsys) == 1
     assert encodings_of(root, capsys) == 0
+
+
+def object_array_npy(rows: list[list[int]]) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.array(rows, dtype=object), allow_pickle=True)
+    return buffer.getvalue()
+
+
+def test_a_damaged_object_array_is_one_line_and_a_bug_is_not_hidden(tmp_path, monkeypatch):
+    from imdb_lstm import npz
+
+    raw = object_array_npy([[1, 2, 3], [4, 5]])
+    with pytest.raises(ValueError, match=r"damaged object array \(UnpicklingError\("):
+        npz._read_npy(raw[:-20])  # the pickle cut short
+
+    def bug(self):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(npz._ArraysOnlyUnpickler, "load", bug)
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        npz._read_npy(raw)
