@@ -1,10 +1,11 @@
 """
 Title: Compare the trained variants with each other and with the tutorial
-Description: reads the <variant>.json files the scripts write, prints one table
-(accuracy next to the tutorial's published value, loss, speed, size, memory), and
-writes it to RESULTS.md with the training curves in curves.png. With --seeds it
-reads the runs in <results>/<seed>/ instead and compares the variants over seeds:
-SEEDS.md (mean, standard deviation, range, against the tutorial) and seeds.png.
+Description: reads the <variant>.json files the scripts write and prints one table,
+a row per variant: test accuracy next to the tutorial's published value, loss, speed,
+size, memory. A single run is a group of one; over several seeds (--seeds reads
+<results>/<seed>/<variant>.json) each row shows the mean, the standard deviation and
+the range, and a second table each run. Writes RESULTS.md and curves.png (SEEDS.md and
+seeds.png with --seeds). Needs neither Keras nor TensorFlow.
 """
 
 import argparse
@@ -66,18 +67,25 @@ def points(accuracy: float) -> str:
     return f"{accuracy * 100:.2f}%"
 
 
-def tutorial_points(variant: str) -> str:
-    return points(TUTORIAL_ACCURACY[variant]) if variant in TUTORIAL_ACCURACY else ""
+def by_variant(runs: list[dict]) -> dict[str, list[dict]]:
+    """The runs grouped by variant, in the order `load_results` gives them."""
+    return {
+        v: [r for r in runs if r["variant"] == v] for v in dict.fromkeys(r["variant"] for r in runs)
+    }
 
 
 HEADER = [
     "variant",
+    "runs",
     "test accuracy",
+    "standard deviation",
+    "min - max",
     "tutorial",
     "difference (points)",
+    "tutorial inside the range",
     "test loss",
     "final train accuracy",
-    "s/epoch",
+    "fastest epoch (s)",
     "training time",
     "evaluation time",
     "parameters",
@@ -85,22 +93,41 @@ HEADER = [
 ]
 
 
-def table_row(run: dict) -> list[str]:
-    tutorial = TUTORIAL_ACCURACY.get(run["variant"])
-    epochs = run["epoch_seconds"]
+def table_row(variant: str, group: list[dict]) -> list[str]:
+    """One variant's runs: test accuracy (the mean, with its spread when there are several
+    runs) against the tutorial's, then the means of loss, accuracy and times."""
+
+    def mean(key) -> float:
+        return statistics.mean(key(run) for run in group)
+
+    accuracies = [run["test_accuracy"] for run in group]
+    low, high, accuracy = min(accuracies), max(accuracies), statistics.mean(accuracies)
+    several = len(group) > 1
+    tutorial = TUTORIAL_ACCURACY.get(variant)
     return [
-        run["variant"],
-        points(run["test_accuracy"]),
-        tutorial_points(run["variant"]),
-        "" if tutorial is None else f"{(run['test_accuracy'] - tutorial) * 100:+.2f}",
-        f"{run['test_loss']:.4f}",
-        points(run["history"]["accuracy"][-1]),
-        f"{sum(epochs) / len(epochs):.0f}",
-        duration(run["train_seconds"]),
-        duration(run["evaluate_seconds"]),
-        f"{run['parameters']:,}",
-        f"{run['peak_memory_mb']:,.0f}",
+        variant,
+        str(len(group)),
+        points(accuracy),
+        f"{statistics.stdev(accuracies) * 100:.2f}" if several else "",
+        f"{points(low)} - {points(high)}" if several else "",
+        "" if tutorial is None else points(tutorial),
+        "" if tutorial is None else f"{(accuracy - tutorial) * 100:+.2f}",
+        "yes" if several and tutorial and low <= tutorial <= high else ("no" if several else ""),
+        f"{mean(lambda r: r['test_loss']):.4f}",
+        points(mean(lambda r: r["history"]["accuracy"][-1])),
+        # The fastest epoch: the least disturbed by whatever else shared the machine.
+        f"{min(s for run in group for s in run['epoch_seconds']):.0f}",
+        duration(mean(lambda r: r["train_seconds"])),
+        duration(mean(lambda r: r["evaluate_seconds"])),
+        f"{group[0]['parameters']:,}",
+        f"{max(run['peak_memory_mb'] for run in group):,.0f}",
     ]
+
+
+def failed_row(variant: str) -> list[str]:
+    tutorial = TUTORIAL_ACCURACY.get(variant)
+    row = [variant, "", "failed", "", "", "" if tutorial is None else points(tutorial)]
+    return row + [""] * (len(HEADER) - len(row))
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -115,7 +142,7 @@ def one_or_all(runs: list[dict], key) -> str:
 
 
 def setup_lines(runs: list[dict]) -> list[str]:
-    """What was run, where: the lines above every report's table."""
+    """What was run, where: the lines above the table."""
     versions = one_or_all(
         runs, lambda r: ", ".join(f"{k} {v}" for k, v in r["versions"].items() if k != "python")
     )
@@ -133,13 +160,30 @@ def setup_lines(runs: list[dict]) -> list[str]:
     ]
 
 
-def report(runs: list[dict], failed: list[str]) -> str:
-    """RESULTS.md: what was run, where, and the table; failed variants marked."""
-    rows = [table_row(run) for run in runs]
-    rows += [[name, "failed", tutorial_points(name)] + [""] * (len(HEADER) - 3) for name in failed]
+def each_run_table(groups: dict[str, list[dict]]) -> list[str]:
+    """Every run's test accuracy, a column per seed; nothing when each variant ran once."""
+    if all(len(group) == 1 for group in groups.values()):
+        return []
+    seeds = list(dict.fromkeys(run["seed"] for group in groups.values() for run in group))
+    rows = [
+        [variant]
+        + [next((points(r["test_accuracy"]) for r in group if r["seed"] == s), "") for s in seeds]
+        for variant, group in groups.items()
+    ]
+    header = ["variant", *(f"seed {s}" for s in seeds)]
+    return ["", "Test accuracy of each run:", "", *markdown_table(header, rows)]
+
+
+def report(title: str, runs: list[dict], failed: list[str], picture: str) -> str:
+    """The report: what was run, where, a row per variant (failed ones marked), each run's
+    accuracy when a variant ran more than once, and the picture."""
+    groups = by_variant(runs)
+    rows = [table_row(v, g) for v, g in groups.items()] + [failed_row(v) for v in failed]
     return "\n".join(
-        ["# Results", "", *setup_lines(runs), "", *markdown_table(HEADER, rows), ""]
-        + ["![Training curves and test accuracy](curves.png)", ""]
+        [f"# {title}", "", *setup_lines(runs), "", *markdown_table(HEADER, rows)]
+        + each_run_table(groups)
+        + ["", f"![Test accuracy per run against the tutorial's, and training curves]({picture})"]
+        + [""]
     )
 
 
@@ -160,6 +204,41 @@ def png(figure) -> bytes:
     return buffer.getvalue()
 
 
+def plot_test_accuracy(axes, groups: dict[str, list[dict]]) -> None:
+    """Each run's test accuracy as a point per variant, their mean, the tutorial's value."""
+    for position, (variant, group) in enumerate(groups.items()):
+        accuracies = [run["test_accuracy"] * 100 for run in group]
+        first = position == 0
+        axes.scatter(
+            [position] * len(accuracies),
+            accuracies,
+            color="tab:blue",
+            zorder=3,
+            label="one run" if first else None,
+        )
+        axes.hlines(
+            statistics.mean(accuracies),
+            position - 0.25,
+            position + 0.25,
+            color="tab:blue",
+            label="mean" if first else None,
+        )
+        if variant in TUTORIAL_ACCURACY:
+            axes.scatter(
+                position,
+                TUTORIAL_ACCURACY[variant] * 100,
+                marker="*",
+                s=160,
+                color="tab:red",
+                zorder=4,
+                label="tutorial" if first else None,
+            )
+    axes.set(title="Test accuracy, one point per run", ylabel="%")
+    axes.set_xticks(range(len(groups)), [v.replace("_", "\n") for v in groups], fontsize=8)
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="lower left", fontsize=8)
+
+
 def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> None:
     """Training loss and accuracy per epoch: the mean of each group, with a band from
     its lowest to its highest run when there are several."""
@@ -178,138 +257,25 @@ def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> No
                     color=line[0].get_color(),
                     alpha=0.2,
                 )
+    several = any(len(group) > 1 for group in groups.values())
     for axes, name, unit in (
         (loss_axes, "Training loss", "binary cross-entropy"),
         (accuracy_axes, "Training accuracy", "%"),
     ):
-        axes.set(title=name, xlabel="epoch", ylabel=unit)
+        title = f"{name}: mean over runs, band from lowest to highest" if several else name
+        axes.set_title(title, fontsize=10)
+        axes.set(xlabel="epoch", ylabel=unit)
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.grid(alpha=0.3)
         axes.legend()
 
 
-def plot_curves(runs: list[dict]) -> bytes:
-    """Training loss and accuracy per epoch, and test accuracy against the tutorial's."""
-    figure, (loss_axes, accuracy_axes, test_axes) = pyplot().subplots(1, 3, figsize=(15, 4.5))
-    plot_training(loss_axes, accuracy_axes, {run["variant"]: [run] for run in runs})
-    names = [run["variant"] for run in runs]
-    positions = range(len(runs))
-    measured = [run["test_accuracy"] * 100 for run in runs]
-    tutorial = [TUTORIAL_ACCURACY.get(name, float("nan")) * 100 for name in names]
-    test_axes.bar([p - 0.2 for p in positions], measured, width=0.4, label="this run")
-    test_axes.bar([p + 0.2 for p in positions], tutorial, width=0.4, label="tutorial")
-    for p, value in zip(positions, measured, strict=True):
-        test_axes.annotate(f"{value:.1f}", (p - 0.2, value), ha="center", va="bottom", fontsize=8)
-    low = min(v for v in measured + tutorial if v == v)
-    test_axes.set(title="Test accuracy", ylabel="%", ylim=(max(0, low - 10), 100))
-    test_axes.set_xticks(list(positions), [n.replace("_", "\n") for n in names], fontsize=8)
-    test_axes.legend(loc="upper right")
-    return png(figure)
-
-
-SEEDS_HEADER = [
-    "variant",
-    "runs",
-    "mean",
-    "standard deviation",
-    "min - max",
-    "tutorial",
-    "mean - tutorial (points)",
-    "tutorial inside the range",
-    "fastest epoch (s)",
-]
-
-
-def by_variant(runs: list[dict]) -> dict[str, list[dict]]:
-    return {
-        v: [r for r in runs if r["variant"] == v] for v in dict.fromkeys(r["variant"] for r in runs)
-    }
-
-
-def seeds_row(variant: str, group: list[dict]) -> list[str]:
-    accuracies = [run["test_accuracy"] for run in group]
-    low, high, mean = min(accuracies), max(accuracies), statistics.mean(accuracies)
-    deviation = statistics.stdev(accuracies) * 100 if len(accuracies) > 1 else 0.0
-    # The fastest epoch: the least disturbed by whatever else shared the machine.
-    fastest_epoch = min(s for run in group for s in run["epoch_seconds"])
-    tutorial = TUTORIAL_ACCURACY.get(variant)
-    versus = (
-        ["", "", ""]
-        if tutorial is None
-        else [
-            points(tutorial),
-            f"{(mean - tutorial) * 100:+.2f}",
-            "yes" if low <= tutorial <= high else "no",
-        ]
-    )
-    return [
-        variant,
-        str(len(group)),
-        points(mean),
-        f"{deviation:.2f}",
-        f"{points(low)} - {points(high)}",
-        *versus,
-        f"{fastest_epoch:.0f}",
-    ]
-
-
-def seeds_report(runs: list[dict]) -> str:
-    """SEEDS.md: test accuracy over seeds per variant, against the tutorial, and each
-    run's accuracy."""
-    groups = by_variant(runs)
-    seeds = list(dict.fromkeys(run["seed"] for run in runs))
-    each = [
-        [variant]
-        + [next((points(r["test_accuracy"]) for r in group if r["seed"] == s), "") for s in seeds]
-        for variant, group in groups.items()
-    ]
-    return "\n".join(
-        ["# Test accuracy over seeds", "", *setup_lines(runs), ""]
-        + markdown_table(SEEDS_HEADER, [seeds_row(v, g) for v, g in groups.items()])
-        + ["", "Test accuracy of each run:", ""]
-        + markdown_table(["variant", *(f"seed {s}" for s in seeds)], each)
-        + ["", "![Test accuracy per seed and training curves](seeds.png)", ""]
-    )
-
-
-def plot_seeds(runs: list[dict]) -> bytes:
-    """Each seed's test accuracy as a point per variant, the tutorial's value marked,
-    beside the training curves (mean over seeds, band from lowest to highest)."""
+def plot(runs: list[dict]) -> bytes:
+    """Test accuracy per run against the tutorial's, beside the training curves."""
     groups = by_variant(runs)
     figure, (test_axes, loss_axes, accuracy_axes) = pyplot().subplots(1, 3, figsize=(16, 4.8))
-    for position, (variant, group) in enumerate(groups.items()):
-        accuracies = [run["test_accuracy"] * 100 for run in group]
-        test_axes.scatter(
-            [position] * len(accuracies),
-            accuracies,
-            color="tab:blue",
-            zorder=3,
-            label="one seed" if position == 0 else None,
-        )
-        test_axes.hlines(
-            statistics.mean(accuracies),
-            position - 0.25,
-            position + 0.25,
-            color="tab:blue",
-            label="mean" if position == 0 else None,
-        )
-        if variant in TUTORIAL_ACCURACY:
-            test_axes.scatter(
-                position,
-                TUTORIAL_ACCURACY[variant] * 100,
-                marker="*",
-                s=160,
-                color="tab:red",
-                zorder=4,
-                label="tutorial" if position == 0 else None,
-            )
-    test_axes.set(title="Test accuracy, one point per seed", ylabel="%")
-    test_axes.set_xticks(range(len(groups)), [v.replace("_", "\n") for v in groups], fontsize=8)
-    test_axes.grid(axis="y", alpha=0.3)
-    test_axes.legend(loc="lower left", fontsize=8)
+    plot_test_accuracy(test_axes, groups)
     plot_training(loss_axes, accuracy_axes, groups)
-    for axes, name in ((loss_axes, "Training loss"), (accuracy_axes, "Training accuracy")):
-        axes.set_title(f"{name}: mean over seeds, band from lowest to highest", fontsize=10)
     return png(figure)
 
 
@@ -324,18 +290,18 @@ def write_output(path: Path, content: str | bytes) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     folder = Path(args.results)
-    if args.seeds:
-        runs = load_results(sorted(folder.glob("*/*.json")), folder)
-        text, picture, names = seeds_report(runs), plot_seeds(runs), ("SEEDS.md", "seeds.png")
+    if args.seeds:  # <results>/<seed>/<variant>.json
+        paths, failed = sorted(folder.glob("*/*.json")), []
+        title, names = "Test accuracy over seeds", ("SEEDS.md", "seeds.png")
     else:
-        failed = set(args.failed)
-        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in failed]
-        runs = load_results(paths, folder)
-        text, picture = report(runs, args.failed), plot_curves(runs)
-        names = ("RESULTS.md", "curves.png")
+        failed = args.failed
+        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in set(failed)]
+        title, names = "Results", ("RESULTS.md", "curves.png")
+    runs = load_results(paths, folder)
+    text = report(title, runs, failed, names[1])
     print(text)
     write_output(folder / names[0], text)
-    write_output(folder / names[1], picture)
+    write_output(folder / names[1], plot(runs))
     print(f"Wrote {folder / names[0]} and {folder / names[1]}")
 
 
