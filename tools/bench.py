@@ -33,6 +33,7 @@ from imdb_lstm.cli import positive_int, title
 from imdb_lstm.variants import VARIANTS
 
 TUTORIAL_EVAL_BATCH = 32  # model.evaluate's default, which the tutorial uses
+SCRIPT_DEFAULTS = common.parse_args(None, [])  # the seed and batch size the scripts use
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        default=64,
+        default=SCRIPT_DEFAULTS.batch_size,
         metavar="N",
         help="reviews per training step (default: %(default)s)",
     )
@@ -137,15 +138,11 @@ BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 
 
 def compiled_steps(variant, setup: str, args: argparse.Namespace):
-    """The script's model compiled for `setup`, and its warmed-up train and eval steps."""
-    keras.utils.set_random_seed(7)
+    """The script's model, built and compiled by the script's own functions for `setup`,
+    and its warmed-up train and eval steps."""
+    common.set_seed(SCRIPT_DEFAULTS.seed)
     model = variant.build_model()
-    model.compile(
-        loss="binary_crossentropy",
-        optimizer="adam",
-        metrics=["accuracy"],
-        jit_compile=SETUPS[setup][0],
-    )
+    variant.compile_model(model, SETUPS[setup][0])
     rng = np.random.default_rng(0)
     x, y = synthetic_batch(variant, args.batch_size, rng)
     x_eval, y_eval = synthetic_batch(variant, SETUPS[setup][1], rng)

@@ -61,19 +61,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--output", default="results", metavar="DIR", help="(default: %(default)s)")
     args = parser.parse_args(argv)
-    common.set_seed(7)
+    script = common.parse_args(None, [])  # the scripts' seed and batch size
+    common.set_seed(script.seed)
     data = common.load_imdb(
         args.data, variant.TOP_WORDS, variant.MAX_REVIEW_LENGTH, args.max_samples
     )
     model = variant.build_model()
-    model.compile(
-        loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"], jit_compile=True
-    )
+    variant.compile_model(model, jit_compile=True)
     starts = EpochStarts()
+    x, y, batch_size = data.x_train, data.y_train, script.batch_size
     if args.pipeline == "keras-arrays":
-        fit_data = {"x": data.x_train, "y": data.y_train, "batch_size": 64}
+        fit_data = {"x": x, "y": y, "batch_size": batch_size}
     else:
-        fit_data = {"x": common.shuffled_batches(data.x_train, data.y_train, 64, 7)}
+        fit_data = {"x": common.shuffled_batches(x, y, batch_size, script.seed)}
     model.fit(**fit_data, epochs=args.epochs, callbacks=[starts], verbose=0)
     for epoch, (pause, seconds) in enumerate(
         zip(starts.pauses, starts.epochs, strict=True), start=1
