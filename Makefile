@@ -67,7 +67,7 @@ bench: venv
 	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))
 
 test: venv
-	$(PY) -m pytest -q tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

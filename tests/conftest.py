@@ -5,9 +5,11 @@ a few words whose sentiment decides the label, so a model can learn them in seco
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,48 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# The suite never touches the user's own files: before any test or fixture runs, HOME
+# and KERAS_HOME point into a folder of the suite's own, for this process and every
+# command it starts. Tests get a fresh KERAS_HOME each (isolated_keras_home below).
+USER_HOME = Path.home()
+SUITE_HOME = Path(tempfile.mkdtemp(prefix="imdb-lstm-tests-"))
+SUITE_KERAS_HOME = SUITE_HOME / ".keras"
+os.environ.update(HOME=str(SUITE_HOME), KERAS_HOME=str(SUITE_KERAS_HOME))
+os.environ.pop("IMDB_DATA", None)
+
+
+def user_files_snapshot() -> tuple[list[str], str]:
+    """The user's Keras folder and the working tree's git status (ignored files too),
+    but for Python's bytecode caches."""
+    keras_home = USER_HOME / ".keras"
+    keras_files = sorted(str(p) for p in keras_home.rglob("*")) if keras_home.is_dir() else []
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    kept = [line for line in status.splitlines() if not line.endswith(BYTECODE_CACHES)]
+    return keras_files, "\n".join(kept)
+
+
+BYTECODE_CACHES = ("__pycache__/", ".pytest_cache/")
+
+
+def pytest_sessionstart(session):
+    session.config.user_files_before = user_files_snapshot()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails the run if the tests left anything in ~/.keras or the working tree."""
+    shutil.rmtree(SUITE_HOME, ignore_errors=True)
+    before, after = session.config.user_files_before, user_files_snapshot()
+    if after != before:
+        session.exitstatus = 1
+        print(
+            f"\nerror: the tests changed the user's files:\n  ~/.keras before {before[0]}, "
+            f"after {after[0]}\n  git status before:\n{before[1]}\n  after:\n{after[1]}",
+            file=sys.stderr,
+        )
+
 
 POSITIVE_WORDS = ["great", "wonderful", "superb", "moving", "brilliant"]
 NEGATIVE_WORDS = ["awful", "boring", "dreadful", "clumsy", "tedious"]
@@ -92,12 +136,14 @@ def isolated_keras_home(tmp_path, monkeypatch) -> Path:
 
 
 def run_command(
-    *args: str, stdin: str | None = None, cwd: Path = ROOT
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Runs a command with this Python, offline: any download fails at once."""
+    """Runs a command with this Python, offline: any download fails at once; `env` adds
+    to the environment."""
     env = {
         **os.environ,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
+        **(env or {}),
+        "PYTHONDONTWRITEBYTECODE": "1",
         "HTTP_PROXY": "http://127.0.0.1:9",
         "HTTPS_PROXY": "http://127.0.0.1:9",
         "https_proxy": "http://127.0.0.1:9",
@@ -105,8 +151,29 @@ def run_command(
     }
     command = [sys.executable, *args] if args[0].endswith(".py") else list(args)
     return subprocess.run(
-        command, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=600
+        command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=600
     )
+
+
+def make(target: str, *variables: str) -> subprocess.CompletedProcess:
+    """`make TARGET` with this test's Python; .venv is not (re)built."""
+    return run_command("make", "-o", ".venv/.installed", target, f"PY={sys.executable}", *variables)
+
+
+# The flags of every tiny training run here, as the scripts and as make take them.
+TINY = ["--epochs", "1", "--max-samples", "64"]
+TINY_MAKE = ["EPOCHS=1", "MAX_SAMPLES=64"]
+
+
+@pytest.fixture(scope="session")
+def run_all_output(stanford_tarball, tmp_path_factory) -> Path:
+    """`make run-all` on tiny data, once per session: each of the four scripts trained end
+    to end, then compared. What make printed is in <output>/make.log."""
+    output = tmp_path_factory.mktemp("run-all")
+    result = make("run-all", f"DATA={stanford_tarball}", f"OUTPUT={output}", *TINY_MAKE)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (output / "make.log").write_text(result.stdout)
+    return output
 
 
 def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> None:

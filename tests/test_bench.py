@@ -61,3 +61,20 @@ def test_xla_models_are_compiled_before_op_determinism_turns_on(monkeypatch):
     steps = bench.compile_all(["lstm_basic", "cnn_lstm"], args=None)
     assert events == ["xla_on", "xla_on", "on", "tutorial", "xla_off", "tutorial", "xla_off"]
     assert list(steps["cnn_lstm"]) == ["tutorial", "xla_off", "xla_on"]
+
+
+def test_models_are_built_and_compiled_by_the_scripts_own_code(monkeypatch):
+    """A script whose training set-up changes is timed with the new one."""
+    import cnn_lstm
+
+    compiled = []
+
+    def compile_model(model, jit_compile):
+        compiled.append((model.count_params(), jit_compile))
+        model.compile(loss="mse", optimizer="sgd")
+
+    monkeypatch.setattr(cnn_lstm, "compile_model", compile_model)
+    args = bench.parse_args(["--batch-size", "2", "--warmup", "1"])
+    bench.compiled_steps(cnn_lstm, "xla_off", args)
+    assert compiled == [(216_405, False)]
+    assert args.batch_size == 2 and bench.parse_args([]).batch_size == 64

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_command
+from conftest import ROOT, SUITE_KERAS_HOME
 
+import lstm_basic
 import predict
 from imdb_lstm import data as imdb_data
 from imdb_lstm.model_files import load_model
@@ -25,16 +26,20 @@ REVIEWS_CHECKED = 200
 pytestmark = pytest.mark.skipif(not ARCHIVE.exists(), reason=f"no real data at {ARCHIVE}")
 
 
+@pytest.fixture(autouse=True)
+def suite_keras_home(monkeypatch):
+    """The suite's Keras cache, not a test's own: the 50,000 reviews are encoded once."""
+    monkeypatch.setenv("KERAS_HOME", str(SUITE_KERAS_HOME))
+
+
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory) -> Path:
+    """A small lstm_basic trained in-process (or IMDB_MODEL, a fully trained one)."""
     if os.environ.get("IMDB_MODEL"):
         return Path(os.environ["IMDB_MODEL"])
     output = tmp_path_factory.mktemp("real")
-    result = run_command(
-        "lstm_basic.py", "--data", str(ARCHIVE), "--output", str(output),
-        "--epochs", "1", "--max-samples", "1000",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
+    flags = ["--data", str(ARCHIVE), "--output", str(output), "--epochs", "1"]
+    lstm_basic.main([*flags, "--max-samples", "1000"])
     return output / "lstm_basic.keras"
 
 

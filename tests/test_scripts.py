@@ -1,54 +1,84 @@
-"""The four scripts end to end, as a user runs them: output, results, models, errors."""
+"""The four scripts: run end to end by `make run-all` (tests/conftest.py), and one by hand
+as a reader runs it; their flags, their output and their results."""
 
+import common
+
+import difflib
 import json
+import os
+import re
 
+import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_error, run_command
+from conftest import ROOT, TINY, run_command
 
-from imdb_lstm.variants import SCRIPTS
-
-TINY = ["--epochs", "1", "--max-samples", "64"]
-
-
-def train(script, data, output, *flags):
-    return run_command(script, "--data", str(data), "--output", str(output), *TINY, *flags)
+import lstm_dropout_layers
+from imdb_lstm import cli
+from imdb_lstm.errors import UserError
+from imdb_lstm.variants import SCRIPTS, VARIANTS
 
 
-@pytest.mark.parametrize("script", ["lstm_basic.py", "lstm_recurrent_dropout.py"])
-def test_same_seed_gives_identical_results(script, stanford_tarball, tmp_path):
-    """lstm_basic runs with op determinism, lstm_recurrent_dropout with XLA on CPU."""
-    runs = []
-    for i in (1, 2):
-        result = train(script, stanford_tarball, tmp_path / str(i))
-        assert result.returncode == 0, result.stderr
-        runs.append(json.loads((tmp_path / str(i) / script.replace(".py", ".json")).read_text()))
+def test_every_script_writes_its_results_and_model(run_all_output, stanford_tarball):
+    for variant in VARIANTS:
+        run = json.loads((run_all_output / f"{variant}.json").read_text())
+        assert run["variant"] == variant
+        assert (run["seed"], run["batch_size"], run["epochs"]) == (7, 64, 1)
+        assert (run["train_reviews"], run["test_reviews"]) == (64, 64)
+        assert run["data"] == str(stanford_tarball)
+        assert len(run["history"]["loss"]) == len(run["epoch_seconds"]) == 1
+        assert 0 <= run["test_accuracy"] <= 1 and run["peak_memory_mb"] > 100
+        assert run["versions"]["backend"] == "tensorflow" and "tensorflow" in run["versions"]
+        assert run["jit_compile"] is (variant == "lstm_recurrent_dropout")
+        assert (run_all_output / f"{variant}.keras").stat().st_size > 100_000
+    cnn = json.loads((run_all_output / "cnn_lstm.json").read_text())
+    assert cnn["parameters"] == 216_405
+
+
+# What a script run by hand may print on a CPU machine, line by line: the data note,
+# the model summary, Keras's progress and the accuracy.
+ALLOWED_OUTPUT = re.compile(
+    r"Encoding the reviews in .* \(cached for later runs\) \.\.\."
+    r'|Model: "sequential"'
+    r"|[┏┃┡│├└].*"
+    r"| (Total|Trainable|Non-trainable) params: .*"
+    r"|Epoch \d+/\d+"
+    r"|(\d+/\d+ ━+ \S+ \S+/step - accuracy: [\d.]+ - loss: [\d.]+ *)+"
+    r"|Accuracy: \d+\.\d\d%"
+    r"|"
+)
+# Keras's progress bar redraws itself with colours, carriage returns and backspaces.
+TERMINAL_CONTROLS = re.compile(r"\x1b\[[0-9;]*m|[\r\x08]")
+
+
+@pytest.fixture(scope="module")
+def by_hand(stanford_dir, tmp_path_factory, run_all_output):
+    """lstm_basic.py as a reader runs it, its data from IMDB_DATA (the same reviews as
+    run-all's archive, unpacked), after make run-all trained it with the same flags."""
+    output = tmp_path_factory.mktemp("by-hand")
+    env = {"IMDB_DATA": str(stanford_dir)}
+    result = run_command("lstm_basic.py", "--output", str(output), *TINY, env=env)
+    assert result.returncode == 0, result.stderr
+    return result, json.loads((output / "lstm_basic.json").read_text())
+
+
+def test_a_script_prints_the_summary_progress_and_accuracy_only(by_hand):
+    result, run = by_hand
+    assert result.stderr == ""
+    lines = TERMINAL_CONTROLS.sub("", result.stdout).splitlines()
+    assert [line for line in lines if not ALLOWED_OUTPUT.fullmatch(line)] == []
+    assert result.stdout.splitlines()[-1] == f"Accuracy: {run['test_accuracy'] * 100:.2f}%"
+
+
+def test_the_data_can_come_from_imdb_data(by_hand, stanford_dir):
+    assert by_hand[1]["data"] == str(stanford_dir)
+
+
+def test_same_seed_same_data_gives_identical_results(by_hand, run_all_output):
+    """Op determinism: run-all's lstm_basic and the run by hand agree to the last bit
+    (make reproduce checks the XLA model, tests/test_run_all.py)."""
+    first = json.loads((run_all_output / "lstm_basic.json").read_text())
     for key in ("test_accuracy", "test_loss", "history"):
-        assert runs[0][key] == runs[1][key]
-
-
-def test_results_json_says_what_was_run(stanford_dir, tmp_path):
-    result = train("cnn_lstm.py", stanford_dir, tmp_path, "--seed", "3", "--batch-size", "32")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].startswith("Accuracy: ")
-    run = json.loads((tmp_path / "cnn_lstm.json").read_text())
-    assert run["variant"] == "cnn_lstm"
-    assert run["parameters"] == 216_405
-    assert (run["seed"], run["batch_size"], run["epochs"]) == (3, 32, 1)
-    assert (run["train_reviews"], run["test_reviews"]) == (64, 64)
-    assert run["data"] == str(stanford_dir)
-    assert len(run["history"]["loss"]) == len(run["epoch_seconds"]) == 1
-    assert 0 <= run["test_accuracy"] <= 1 and run["peak_memory_mb"] > 100
-    assert run["versions"]["backend"] == "tensorflow" and "tensorflow" in run["versions"]
-    shown = float(result.stdout.strip().splitlines()[-1].split()[1].rstrip("%"))
-    assert shown == pytest.approx(run["test_accuracy"] * 100, abs=0.005)
-    assert (tmp_path / "cnn_lstm.keras").stat().st_size > 100_000
-
-
-def test_imdb_data_environment_variable_is_the_default(stanford_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("IMDB_DATA", str(stanford_dir))
-    result = run_command("lstm_basic.py", "--output", str(tmp_path), *TINY)
-    assert result.returncode == 0, result.stderr
-    assert json.loads((tmp_path / "lstm_basic.json").read_text())["data"] == str(stanford_dir)
+        assert by_hand[1][key] == first[key]
 
 
 @pytest.mark.parametrize(
@@ -62,41 +92,36 @@ def test_imdb_data_environment_variable_is_the_default(stanford_dir, tmp_path, m
         (["--no-such-flag"], "unrecognized arguments"),
     ],
 )
-def test_bad_flags_are_rejected_by_argparse(flags, complaint):
-    result = run_command("lstm_basic.py", *flags)
-    assert result.returncode == 2
-    assert complaint in result.stderr and "Traceback" not in result.stderr
+def test_bad_flags_are_rejected_by_argparse(flags, complaint, capsys):
+    with pytest.raises(SystemExit) as exit:
+        common.parse_args(lstm_dropout_layers.__doc__, flags)
+    assert exit.value.code == 2
+    assert complaint in capsys.readouterr().err
 
 
-def test_help_shows_the_defaults():
-    result = run_command("lstm_dropout_layers.py", "--help")
-    assert result.returncode == 0
+def test_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit) as exit:
+        lstm_dropout_layers.main(["--help"])
+    assert exit.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "LSTM with Dropout layers" in shown
     for text in ("(default: 3)", "(default: 64)", "(default: 7)", "(default: results)"):
-        assert text in " ".join(result.stdout.split())
+        assert text in shown
 
 
-def test_no_data_and_no_network_is_one_clear_line(tmp_path):
-    result = run_command("lstm_basic.py", "--output", str(tmp_path))
-    assert_clean_error(result, "could not download keras.datasets.imdb", "--data", "IMDB_DATA")
+def test_a_user_error_is_one_line_and_exit_code_1():
+    def fails():
+        raise UserError("missing.tar.gz: no such file or directory; point --data at ...")
 
-
-def test_missing_data_path_is_one_clear_line(tmp_path):
-    result = run_command("lstm_basic.py", "--data", str(tmp_path / "missing.tar.gz"))
-    assert_clean_error(result, "missing.tar.gz", "no such file")
-
-
-def test_output_that_is_not_a_folder_is_one_clear_line(stanford_dir, tmp_path):
-    blocked = tmp_path / "results"
-    blocked.write_text("a file where the results folder should be")
-    result = train("lstm_basic.py", stanford_dir, blocked)
-    assert_clean_error(result, "could not write results")
-    assert blocked.read_text() == "a file where the results folder should be"
+    with pytest.raises(SystemExit) as exit:
+        cli.run(fails)
+    assert (
+        exit.value.code == "error: missing.tar.gz: no such file or directory; point --data at ..."
+    )
 
 
 def test_scripts_differ_only_in_docstring_and_model():
     """`diff lstm_basic.py cnn_lstm.py` shows the docstring and the model lines only."""
-    import difflib
-
     base = (ROOT / "lstm_basic.py").read_text().splitlines()
     for script in SCRIPTS[1:]:
         other = (ROOT / script).read_text().splitlines()
@@ -111,10 +136,6 @@ def test_scripts_differ_only_in_docstring_and_model():
 
 
 def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
-    import common
-
-    import numpy as np
-
     batches = common._ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
     epochs = []
     for _ in range(2):
@@ -128,12 +149,38 @@ def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
 
 
 def test_shuffled_batches_on_tensorflow_reshuffle_every_epoch():
-    import common
-
-    import numpy as np
-
     batches = common.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
     epochs = [[int(v) for _, y in batches for v in y.numpy()] for _ in range(2)]
     assert [len(y) for _, y in batches] == [4, 4, 2]
     assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(10))
     assert epochs[0] != epochs[1]
+
+
+def test_tensorflow_start_up_notices_are_hidden_and_everything_else_is_kept(capfd):
+    from imdb_lstm.quiet import start_up_notices_hidden
+
+    capfd.readouterr()
+    notices = [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1795875997.011275    4118 port.cc:153] oneDNN custom operations are on. "
+        "You may see slightly different numerical results",
+        "I0000 00:00:1795875997.011652    4118 cudart_stub.cc:31] Could not find cuda drivers "
+        "on your machine, GPU will not be used.",
+    ]
+    with start_up_notices_hidden():
+        for line in [*notices, "ImportError: a real error"]:
+            os.write(2, f"{line}\n".encode())
+    assert capfd.readouterr().err == "ImportError: a real error\n"
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "E0000 00:00:1795875999.772685    4118 cuda_platform.cc:52] failed call to cuInit",
+        "/work/main/.venv/lib/python3.11/site-packages/keras/src/trainers/epoch_iterator.py:74: "
+        "UserWarning: `shuffle=True` was passed, but will be ignored",
+    ],
+)
+def test_the_output_check_catches_what_a_reader_should_not_see(noise):
+    assert ALLOWED_OUTPUT.fullmatch(noise) is None
