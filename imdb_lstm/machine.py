@@ -32,18 +32,34 @@ def gpu_names() -> list[str]:
     return []
 
 
-def machine_description() -> str:
-    """CPU model and cores, and GPUs if any, e.g. "AMD EPYC (2 cores)"."""
-    cpu = platform.processor() or platform.machine()
+def cpu_info(field: str) -> str:
+    """A field of /proc/cpuinfo's first processor ("" where there is none)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            if line.split(":", 1)[0].strip() == field:
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return ""
+
+
+def vector_isa() -> str:
+    """The widest x86 vector instructions the CPU has: kernels and their rounding differ
+    between them, so results name it. "" where unknown (another architecture)."""
+    flags = cpu_info("flags").split()
+    for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")):
+        if flag in flags:
+            return name
+    return ""
+
+
+def machine_description() -> str:
+    """CPU model, cores and vector instructions, and GPUs if any, e.g. "AMD EPYC (2 cores,
+    AVX-512)"."""
+    cpu = cpu_info("model name") or platform.processor() or platform.machine()
+    details = ", ".join(filter(None, [f"{os.cpu_count()} cores", vector_isa()]))
     gpus = gpu_names()
-    return f"{cpu} ({os.cpu_count()} cores)" + (f", GPU: {', '.join(gpus)}" if gpus else "")
+    return f"{cpu} ({details})" + (f", GPU: {', '.join(gpus)}" if gpus else "")
 
 
 def versions() -> dict[str, str]:

@@ -97,3 +97,22 @@ def test_results_are_written_before_the_model(tmp_path, monkeypatch):
         common.save_run("lstm_basic.py", args, tiny_model(), data, history, timer, 0.25, 0.5)
     saved = json.loads((tmp_path / "lstm_basic.json").read_text())
     assert saved["test_accuracy"] == 0.5 and saved["history"] == {"loss": [0.5], "accuracy": [0.75]}
+
+
+@pytest.mark.parametrize(
+    "flags, isa",
+    [
+        ("fpu sse2 avx avx2 fma avx512f avx512bw", "AVX-512"),
+        ("fpu sse2 avx avx2 fma", "AVX2"),
+        ("fpu sse2 avx", "AVX"),
+        ("fp asimd evtstrm", ""),  # an Arm CPU's features
+        ("", ""),
+    ],
+)
+def test_results_name_the_cpus_vector_instructions(flags, isa, monkeypatch):
+    info = {"flags": flags, "model name": "Test CPU"}
+    monkeypatch.setattr(machine, "cpu_info", lambda field: info[field])
+    monkeypatch.setattr(machine.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(machine, "gpu_names", lambda: [])
+    assert machine.vector_isa() == isa
+    assert machine.machine_description() == f"Test CPU (2 cores{', ' + isa if isa else ''})"
