@@ -1,6 +1,8 @@
 # Everything runs inside .venv, created from requirements.txt on first use.
 # Offline or without a download, point DATA at a local copy of the data set:
 #   make run-all DATA=path/to/aclImdb_v1.tar.gz
+# or at a CSV file of your own reviews (README, "Your own reviews"):
+#   make run-all DATA=reviews.csv
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python

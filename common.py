@@ -73,8 +73,9 @@ def parse_args(doc: str | None, argv: list[str] | None = None) -> argparse.Names
         "--data",
         default=os.environ.get("IMDB_DATA"),
         metavar="PATH",
-        help="a local imdb.npz, aclImdb/ directory or aclImdb_v1.tar.gz; also the "
-        "IMDB_DATA environment variable (default: download keras.datasets.imdb)",
+        help="a local imdb.npz, aclImdb/ directory, aclImdb_v1.tar.gz, or a CSV file of "
+        "your own reviews (.csv or .csv.gz, see the README); also the IMDB_DATA "
+        "environment variable (default: download keras.datasets.imdb)",
     )
     parser.add_argument(
         "--max-samples",
@@ -190,9 +191,9 @@ def load_imdb(
     """IMDB reviews as the tutorial uses them: `num_words` words, padded to `maxlen`.
 
     `data` is None for keras.datasets.imdb (downloaded once), or a local imdb.npz, an
-    aclImdb/ directory or a Stanford .tar.gz archive, encoded as the module docstring
-    says (and cached). Train and test are each shuffled with seed 113 as Keras does;
-    `max_samples` keeps the first N of each.
+    aclImdb/ directory, a Stanford .tar.gz archive or a CSV file of reviews, encoded as
+    the module docstring says (and cached). Train and test are each shuffled with seed
+    113 as Keras does; `max_samples` keeps the first N of each.
     """
     return imdb_data.load(data, num_words, maxlen, max_samples)
 
@@ -255,6 +256,7 @@ def save_run(
         "train_reviews": len(data.y_train),
         "test_reviews": len(data.y_test),
         "data": data.source,
+        "split": data.split,
         "jit_compile": model.jit_compile,
         "tutorial_defaults": args.tutorial_defaults,
         "versions": machine.versions(),

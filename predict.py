@@ -3,10 +3,14 @@ Title: Classify your own movie reviews with a trained model
 Description: loads a model saved by one of the four scripts (results/<variant>.keras),
 encodes each review exactly as the training reviews were encoded (same tokenizer,
 same vocabulary, same 500-word padding) and prints the probability that it is
-positive. Reviews come as arguments, from --file, or from standard input, one a line.
+positive. Reviews come as arguments, from --file, or from standard input, one a line;
+or --csv labels every row of a CSV file (text column review or text, or --column),
+writing the rows to --output with probability_positive and label added, and prints the
+accuracy when the file also has a sentiment or label column.
 
     python predict.py "A wonderful, moving film." --file my_review.txt
     python predict.py --model results/cnn_lstm.keras --json < reviews.txt
+    python predict.py --model results/cnn_lstm.keras --csv reviews.csv --output labeled.csv
 """
 
 import common
@@ -16,14 +20,17 @@ import json
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 
+from imdb_lstm import csv_reviews
 from imdb_lstm.cli import title
 from imdb_lstm.encoding import OOV_INDEX, TextEncoding
 from imdb_lstm.errors import UserError
 from imdb_lstm.model_files import load_model
 
 PREVIEW_CHARACTERS = 60
+CSV_BATCH_ROWS = 500  # rows encoded and predicted at a time, as evaluation's batch size
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -43,7 +50,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="read one review from this UTF-8 text file; may be repeated",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--csv",
+        metavar="PATH",
+        help="label every row of this CSV file (.csv or .csv.gz, with a header row), "
+        "instead of reviews given otherwise",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="PATH",
+        help="with --csv: the CSV file to write, the input's columns followed by "
+        "probability_positive and label",
+    )
+    parser.add_argument(
+        "--column",
+        metavar="NAME",
+        help="with --csv: the column holding the reviews (default: review or text)",
+    )
     return parser.parse_args(argv)
+
+
+def check_csv_flags(args: argparse.Namespace) -> None:
+    """--csv and --output go together, and alone: one way of giving reviews at a time."""
+    if args.csv is None:
+        if args.output or args.column:
+            raise UserError("--output and --column go with --csv")
+        return
+    if args.reviews or args.file or args.json:
+        raise UserError("--csv labels a file: give no reviews, --file or --json with it")
+    if args.output is None:
+        raise UserError("--csv needs --output, the file to write the labeled rows to")
+    if Path(args.output).resolve() == Path(args.csv).resolve():
+        raise UserError(f"{args.output}: --output must not be the --csv file it reads")
 
 
 def read_reviews(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -96,6 +134,35 @@ def classify(model, encoding: TextEncoding, reviews: list[tuple[str, str]]) -> l
     return results
 
 
+def probabilities_in_batches(
+    model, encoding: TextEncoding, texts: list[str], show_progress: bool
+) -> np.ndarray:
+    """The model's probability for each text, encoded and predicted CSV_BATCH_ROWS at a
+    time, so that memory stays small and a progress bar can follow."""
+    progress = keras.utils.Progbar(len(texts), unit_name="review") if show_progress else None
+    probabilities = []
+    for start in range(0, len(texts), CSV_BATCH_ROWS):
+        batch = texts[start : start + CSV_BATCH_ROWS]
+        x = encoding.pad([encoding.encode(text) for text in batch])
+        probabilities.append(np.asarray(model.predict_on_batch(x))[:, 0])
+        if progress:
+            progress.add(len(batch))
+    return np.concatenate(probabilities)
+
+
+def label_csv(model, encoding: TextEncoding, rows: csv_reviews.ToLabel, output: Path) -> None:
+    """Writes the labeled rows, then the accuracy against the file's own labels, if any."""
+    probabilities = probabilities_in_batches(model, encoding, rows.texts, sys.stdout.isatty())
+    csv_reviews.write_labeled(output, rows.table, probabilities.tolist())
+    print(f"labeled {len(rows.texts):,} rows: {output}")
+    if rows.truth is not None:
+        accuracy = np.mean((probabilities >= 0.5) == np.array(rows.truth))
+        print(
+            f"accuracy against column {rows.truth_column}: "
+            f"{accuracy * 100:.2f}% ({len(rows.truth):,} rows)"
+        )
+
+
 def warnings_for(result: dict, encoding: TextEncoding) -> list[str]:
     warnings = []
     if result["known_words"] == 0:
@@ -122,13 +189,20 @@ def print_table(results: list[dict]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    check_csv_flags(args)
+    # The whole file is read and checked before the model loads: a bad row fails fast.
+    rows = csv_reviews.read_to_label(Path(args.csv), args.column) if args.csv else None
     model, encoding = load_model(args.model)
     if encoding is None:
         raise UserError(
             f"{args.model} was saved without its vocabulary (it was trained from an "
             "imdb.npz, which holds word numbers but not the words), so it cannot encode "
-            "new text; train it on aclImdb/ or aclImdb_v1.tar.gz with --data, or online"
+            "new text; train it on aclImdb/, aclImdb_v1.tar.gz or a CSV file with --data, "
+            "or online"
         )
+    if rows is not None:
+        label_csv(model, encoding, rows, Path(args.output))
+        return
     results = classify(model, encoding, read_reviews(args))
     for result in results:
         for warning in warnings_for(result, encoding):

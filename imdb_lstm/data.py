@@ -1,6 +1,6 @@
 """IMDB reviews from every source the scripts take, encoded as keras.datasets.imdb
 encodes them: the Keras download, a Keras imdb.npz, the Stanford aclImdb/ folder or
-its .tar.gz archive (read without unpacking)."""
+its .tar.gz archive (read without unpacking), or a CSV file of reviews (csv_reviews.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from imdb_lstm import cache, npz
+from imdb_lstm import cache, csv_reviews, npz
 from imdb_lstm.encoding import (
     INDEX_FROM,
     OOV_INDEX,
@@ -30,8 +30,12 @@ from imdb_lstm.errors import UserError
 
 SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
 DATA_HELP = (
-    "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory or aclImdb_v1.tar.gz"
+    "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory, "
+    "aclImdb_v1.tar.gz or a CSV file of reviews"
 )
+# How each source divides its reviews into train and test (csv_reviews has its own).
+KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
+STANFORD_SPLIT = "the Stanford train/ and test/ folders"
 
 
 @dataclass
@@ -44,6 +48,8 @@ class ImdbData:
     y_test: np.ndarray
     source: str
     encoding: TextEncoding | None  # None when the word index cannot be had
+    # The split rule and each half's label counts (before --max-samples); see split_summary.
+    split: dict | None = None
 
 
 Split = cache.Split  # unpadded reviews and their labels
@@ -59,9 +65,9 @@ def load(data: str | None, num_words: int, maxlen: int, max_samples: int | None)
     """See common.load_imdb."""
     source = data_source(data)
     if data is None:
-        train, test, encoding = _load_keras_download(num_words, maxlen)
+        (train, test, encoding), rule = _load_keras_download(num_words, maxlen), KERAS_SPLIT
     else:
-        train, test, encoding = _load_local(Path(source), num_words, maxlen)
+        (train, test, encoding), rule = _load_local(Path(source), num_words, maxlen)
     return ImdbData(
         x_train=pad_reviews(train[0][:max_samples], maxlen),
         y_train=train[1][:max_samples],
@@ -69,7 +75,18 @@ def load(data: str | None, num_words: int, maxlen: int, max_samples: int | None)
         y_test=test[1][:max_samples],
         source=source,
         encoding=encoding,
+        split=split_summary(rule, train[1], test[1]),
     )
+
+
+def split_summary(rule: str, y_train: np.ndarray, y_test: np.ndarray) -> dict:
+    """The rule that split the reviews and how many of each label each half got."""
+
+    def counts(labels: np.ndarray) -> dict[str, int]:
+        positive = int(np.count_nonzero(labels == 1))
+        return {"positive": positive, "negative": len(labels) - positive}
+
+    return {"rule": rule, "train": counts(y_train), "test": counts(y_test)}
 
 
 def keras_shuffle(train: Split, test: Split) -> tuple[Split, Split]:
@@ -106,18 +123,49 @@ def _load_keras_download(num_words: int, maxlen: int) -> Loaded:
     )
 
 
-def _load_local(path: Path, num_words: int, maxlen: int) -> Loaded:
+def _load_local(path: Path, num_words: int, maxlen: int) -> tuple[Loaded, str]:
+    """The reviews of a local source, and the rule that split them."""
     if not path.exists():
         raise UserError(f"{path}: no such file or directory; {DATA_HELP}")
     if path.is_dir():
-        return _raw_reviews_cached(_stanford_root(path), _read_directory, num_words, maxlen)
+        root = _stanford_root(path)
+        return _raw_reviews_cached(root, _read_directory, num_words, maxlen), STANFORD_SPLIT
+    kind = _file_kind(path)
+    if kind == "npz":
+        return _read_npz(path, num_words), KERAS_SPLIT
+    if kind == "tarball":
+        return _raw_reviews_cached(path, _read_tarball, num_words, maxlen), STANFORD_SPLIT
+    if kind == "csv":
+        loaded = _raw_reviews_cached(path, csv_reviews.read_reviews, num_words, maxlen)
+        return loaded, csv_reviews.file_split_rule(path)
+    raise UserError(
+        f"{path}: not an imdb.npz, aclImdb/ directory, .tar.gz archive or .csv file; {DATA_HELP}"
+    )
+
+
+def _file_kind(path: Path) -> str | None:
+    """What a file holds: a .csv or .csv.gz name is "csv" whatever it holds (the CSV
+    reader says what else it is); else by content, "npz" (a zip), "tarball" (a tar inside
+    gzip, or a corrupt gzip, whose reader explains), "csv" (anything else gzip-compressed)
+    or None."""
+    if csv_reviews.is_csv_name(path):
+        return "csv"
     with open(path, "rb") as file:
         magic = file.read(4)
     if magic.startswith(b"PK"):
-        return _read_npz(path, num_words)
-    if magic.startswith(b"\x1f\x8b"):
-        return _raw_reviews_cached(path, _read_tarball, num_words, maxlen)
-    raise UserError(f"{path}: not an imdb.npz, aclImdb/ directory or .tar.gz archive; {DATA_HELP}")
+        return "npz"
+    if magic.startswith(csv_reviews.GZIP_MAGIC):
+        return "tarball" if _gzip_holds_tar_or_is_corrupt(path) else "csv"
+    return None
+
+
+def _gzip_holds_tar_or_is_corrupt(path: Path) -> bool:
+    try:
+        with gzip.open(path) as file:
+            block = file.read(512)  # a tar archive starts with a 512-byte header
+    except (OSError, EOFError, zlib.error):
+        return True
+    return csv_reviews.starts_like_tar(block)
 
 
 def _raw_reviews_cached(
@@ -167,7 +215,13 @@ def _read_npz(path: Path, num_words: int) -> Loaded:
 
 # Raw Stanford reviews: aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt
 _REVIEW_PATH = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
-Reviews = dict[str, list[tuple[str, int]]]  # split -> [(text, label)], in file-name order
+Reviews = csv_reviews.Reviews  # split -> [(text, label)], in file-name order
+
+
+def read_stanford(path: Path) -> Reviews:
+    """The raw reviews of an aclImdb/ folder or Stanford .tar.gz archive, each split in
+    file-name order (the order they are encoded in, before the shuffle)."""
+    return _read_directory(_stanford_root(path)) if path.is_dir() else _read_tarball(path)
 
 
 def _stanford_root(path: Path) -> Path:

@@ -222,7 +222,7 @@ def test_archive_without_reviews(tmp_path):
 def test_file_of_the_wrong_kind(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello")
-    assert "not an imdb.npz, aclImdb/ directory or .tar.gz" in load_error(path)
+    assert "not an imdb.npz, aclImdb/ directory, .tar.gz archive or .csv file" in load_error(path)
 
 
 def test_directory_without_train_and_test(tmp_path):

@@ -15,6 +15,7 @@ import common
 import argparse
 import contextlib
 import functools
+import gzip
 import importlib
 import os
 import statistics
@@ -69,8 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data",
         metavar="PATH",
-        help="also time loading this data set (aclImdb_v1.tar.gz, aclImdb/ or imdb.npz), "
-        "encoding it afresh and from the cache, and trace the memory it takes",
+        help="also time loading this data set (aclImdb_v1.tar.gz, aclImdb/, imdb.npz or a "
+        "CSV file), encoding it afresh and from the cache, and trace the memory it takes",
     )
     parser.add_argument(
         "--output",
@@ -203,9 +204,15 @@ def bench_variant(name: str, steps: dict, args: argparse.Namespace, peak: float)
 
 
 def review_megabytes(path: Path) -> float:
-    """The size of the raw review files in a Stanford archive or folder."""
+    """The size of the raw review files in a Stanford archive or folder, or of a CSV
+    file of reviews, uncompressed."""
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*.txt")) / 2**20
+    if not tarfile.is_tarfile(path):
+        with open(path, "rb") as file:
+            opener = gzip.open if file.read(2) == b"\x1f\x8b" else open
+        with opener(path, "rb") as file:
+            return len(file.read()) / 2**20
     with tarfile.open(path, "r:gz") as archive:
         return sum(m.size for m in archive if m.name.endswith(".txt")) / 2**20
 

@@ -1,0 +1,56 @@
+"""
+Title: Write the Stanford reviews as a CSV file, to try --data and predict.py --csv
+Description: reads aclImdb_v1.tar.gz (or an aclImdb/ folder) and writes one row per
+review with the columns review, sentiment (positive/negative) and split (train/test):
+the train rows first, then the test rows, each in the order the project reads the
+archive (sorted file names). Training on this CSV gives exactly the arrays the archive
+gives (tests/test_csv.py checks it).
+
+    python -m tools.stanford_csv ../shared/data/aclImdb_v1_labeled.tar.gz /tmp/reviews.csv
+"""
+
+import common
+
+import argparse
+import csv
+from pathlib import Path
+
+from imdb_lstm import data as imdb_data
+from imdb_lstm.cli import title
+from imdb_lstm.errors import UserError
+from imdb_lstm.files import atomic_path
+
+COLUMNS = ["review", "sentiment", "split"]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=title(__doc__))
+    parser.add_argument("source", type=Path, help="aclImdb_v1.tar.gz or an aclImdb/ folder")
+    parser.add_argument("output", type=Path, help="the CSV file to write")
+    return parser.parse_args(argv)
+
+
+def write_stanford_csv(source: Path, output: Path) -> int:
+    """Writes the CSV atomically; returns the number of reviews."""
+    if not source.exists():
+        raise UserError(f"{source}: no such file or directory")
+    reviews = imdb_data.read_stanford(source)
+    try:
+        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(COLUMNS)
+            for split in ("train", "test"):
+                for text, label in reviews[split]:
+                    writer.writerow([text, "positive" if label else "negative", split])
+    except OSError as error:
+        raise UserError(f"{output}: cannot write ({error.strerror})") from None
+    return sum(len(found) for found in reviews.values())
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    print(f"Wrote {write_stanford_csv(args.source, args.output):,} reviews to {args.output}")
+
+
+if __name__ == "__main__":
+    common.run(main)
