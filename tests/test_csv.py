@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SUITE_KERAS_HOME
 
 import predict
 from imdb_lstm import cli, csv_reviews
@@ -196,7 +196,8 @@ def test_stanford_archive_as_csv_encodes_to_the_same_arrays(
 
 
 @pytest.mark.skipif(not REAL_ARCHIVE.exists(), reason=f"no real data at {REAL_ARCHIVE}")
-def test_real_stanford_archive_as_csv_encodes_to_the_same_arrays(tmp_path):
+def test_real_stanford_archive_as_csv_encodes_to_the_same_arrays(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(SUITE_KERAS_HOME))  # the archive is encoded once
     path = tmp_path / "reviews.csv"
     assert stanford_csv.write_stanford_csv(REAL_ARCHIVE, path) == 50_000
     from_csv = common.load_imdb(str(path), 5000, MAXLEN)
