@@ -89,7 +89,9 @@ def test_results_are_written_before_the_model(tmp_path, monkeypatch):
         max_samples=2,
         tutorial_defaults=False,
     )
-    data = argparse.Namespace(y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None)
+    data = argparse.Namespace(
+        y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
+    )
     history = argparse.Namespace(history={"loss": [0.5], "accuracy": [0.75]})
     timer = common.Timer()
     timer.epoch_seconds = [2.0]
