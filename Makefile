@@ -18,7 +18,10 @@ OUTPUT ?= results
 VARIANT ?= lstm_basic.py
 
 SEEDS ?= 7 1 2 3 4
-JOBS ?= 1
+# Runs at a time; empty: one per CPU core (one where a GPU trains). JOBS=1: one after the
+# other, with Keras's progress bars.
+JOBS ?=
+JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 
 DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES))
@@ -30,14 +33,15 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 .PHONY: help venv run-all reproduce seeds baseline bench test lint format clean $(SCRIPTS:.py=)
 
 help:
-	@echo "make run-all     train the four variants and compare them (results/RESULTS.md, curves.png)"
+	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
+	@echo "                 an interrupted run resumes from its last finished epoch when started again"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
-	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=$(JOBS) SCRIPTS=..."
+	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
 
 venv: $(VENV)/.installed
 
@@ -48,7 +52,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 run-all: venv
-	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(FLAGS)
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(FLAGS)
 
 $(SCRIPTS:.py=): venv
 	$(PY) $@.py $(FLAGS)
@@ -57,12 +61,12 @@ reproduce: venv
 	$(PY) -m tools.run_all --reproduce $(VARIANT) $(FLAGS)
 
 baseline: venv
-	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(DATA_FLAGS) --seed $(SEED) \
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(DATA_FLAGS) --seed $(SEED) \
 		--output $(OUTPUT)/tutorial --tutorial-defaults
 
 # Resumable: runs already done with the same flags are skipped.
 seeds: venv
-	$(PY) -m tools.run_all --seeds $(SEEDS) --jobs $(JOBS) --scripts $(SCRIPTS) $(DATA_FLAGS) \
+	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
 
 bench: venv

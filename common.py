@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from imdb_lstm import data as imdb_data
-from imdb_lstm import files, machine, model_files
+from imdb_lstm import files, machine, model_files, progress, resume
 from imdb_lstm.cli import non_negative_int, positive_int, title
 from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
@@ -91,6 +91,18 @@ def parse_args(doc: str | None, argv: list[str] | None = None) -> argparse.Names
         help="folder for the results JSON and the trained model (default: %(default)s)",
     )
     parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="throw away the checkpoint of an interrupted run (<output>/<script>.backup) "
+        "and train from the first epoch (default: resume from it)",
+    )
+    parser.add_argument(
+        "--progress",
+        metavar="FILE",
+        help="also append the training's progress to FILE as JSON lines, for make "
+        "run-all to show (default: none)",
+    )
+    parser.add_argument(
         "--tutorial-defaults",
         action="store_true",
         help="compile and evaluate exactly as the tutorial's listing does (Keras's "
@@ -139,8 +151,11 @@ def jit_compile(xla_faster_on_cpu: bool, args: argparse.Namespace) -> bool | str
     return "auto"
 
 
-def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -> Any:
-    """Training batches for `model.fit`, in a new order every epoch, seeded.
+def shuffled_batches(
+    x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, epochs_done: int = 0
+) -> Any:
+    """Training batches for `model.fit`, in a new order every epoch, seeded; a resumed
+    run skips the orders of its `epochs_done` finished epochs.
 
     On TensorFlow this is a tf.data pipeline with autotuning off. Keras's own pipeline
     for arrays autotunes, and tearing that down between epochs stalled the XLA model
@@ -152,8 +167,16 @@ def shuffled_batches(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int) -
         options = tf.data.Options()
         options.autotune.enabled = False
         batches = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(y), seed=seed)
-        return batches.batch(batch_size).with_options(options)
-    return _ShuffledBatches(x, y, batch_size, seed)
+        batches = batches.batch(batch_size).with_options(options)
+        # Each new iterator of the dataset moves it on to the next order, and Keras 3's
+        # fit makes two an epoch (one to train on, one at the epoch's end that it drops).
+        for _ in range(2 * epochs_done):
+            iter(batches)
+        return batches
+    batches = _ShuffledBatches(x, y, batch_size, seed)
+    for _ in range(epochs_done):
+        batches.on_epoch_end()
+    return batches
 
 
 class _ShuffledBatches(keras.utils.PyDataset):
@@ -202,19 +225,26 @@ def load_imdb(
 # Timing and results
 
 
-class Timer(keras.callbacks.Callback):
-    """Records the wall-clock seconds of each training epoch and of evaluation."""
+class TrainingLog(keras.callbacks.Callback):
+    """Each epoch's loss and accuracy (the history) and wall-clock seconds, and the
+    seconds of evaluation; a resumed run starts from its finished epochs' (`restore`)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.history: dict[str, list[float]] = {}
         self.epoch_seconds: list[float] = []
         self.evaluate_seconds = 0.0
+
+    def restore(self, history: dict[str, list[float]], epoch_seconds: list[float]) -> None:
+        self.history, self.epoch_seconds = history, epoch_seconds
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_seconds.append(time.perf_counter() - self._start)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
 
     def on_test_begin(self, logs: dict | None = None) -> None:
         self._start = time.perf_counter()
@@ -223,30 +253,61 @@ class Timer(keras.callbacks.Callback):
         self.evaluate_seconds += time.perf_counter() - self._start
 
 
+# What makes two runs of a script the same run: a checkpoint of another is not resumed.
+RUN_SETTINGS = ["epochs", "batch_size", "seed", "max_samples", "tutorial_defaults"]
+
+
+class Training:
+    """A script's training run besides its model: the log of its epochs, the checkpoint
+    an interrupted run resumes from (<output>/<script>.backup, imdb_lstm/resume.py), and
+    the progress make run-all shows (--progress)."""
+
+    def __init__(self, script: str, args: argparse.Namespace, data: ImdbData) -> None:
+        self.args, self.log = args, TrainingLog()
+        settings = {
+            "script": Path(script).name,
+            "data": data.source,
+            "train_reviews": len(data.y_train),
+            "backend": keras.backend.backend(),
+            **{name: getattr(args, name) for name in RUN_SETTINGS},
+        }
+        folder = Path(args.output) / f"{Path(script).stem}.backup"
+        self.backup = resume.Backup(folder, settings, machine.threads(), self.log, args.restart)
+        self.callbacks = [self.log, self.backup]  # the checkpoint saved after the log's epoch
+        if args.progress:
+            self.callbacks.append(progress.writer_callback(args.progress))
+
+    def shuffled_batches(self, x: np.ndarray, y: np.ndarray) -> Any:
+        """The run's training batches (`shuffled_batches`), from its first unfinished epoch."""
+        return shuffled_batches(x, y, self.args.batch_size, self.args.seed, self.backup.epochs_done)
+
+
 def save_run(
     script: str,
     args: argparse.Namespace,
     model: keras.Model,
     data: ImdbData,
-    history: keras.callbacks.History,
-    timer: Timer,
+    training: Training,
     test_loss: float,
     test_accuracy: float,
 ) -> Path:
-    """Writes <output>/<script>.json, then <output>/<script>.keras; returns the JSON path.
+    """Writes <output>/<script>.json, then <output>/<script>.keras, then removes the run's
+    checkpoint; returns the JSON path.
 
     The results come first and need nothing that can fail but the disk, so a finished
     run is never lost to a problem saving the model."""
+    log = training.log
     name = Path(script).stem
     output = Path(args.output)
     result = {
         "variant": name,
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "train_seconds": sum(timer.epoch_seconds),
-        "epoch_seconds": timer.epoch_seconds,
-        "evaluate_seconds": timer.evaluate_seconds,
+        "history": log.history,
+        "train_seconds": sum(log.epoch_seconds),
+        "epoch_seconds": log.epoch_seconds,
+        "evaluate_seconds": log.evaluate_seconds,
+        "resumed_from_epoch": training.backup.epochs_done + 1 if training.backup.state else None,
         "parameters": model.count_params(),
         "peak_memory_mb": machine.peak_memory_mb(),
         "epochs": args.epochs,
@@ -261,6 +322,9 @@ def save_run(
         "tutorial_defaults": args.tutorial_defaults,
         "versions": machine.versions(),
         "machine": machine.machine_description(),
+        # Besides the seed, these fix a run's numbers (docs/reproducible.md).
+        "threads": machine.threads(),
+        "vector_isa": machine.vector_isa(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
     }
     path = output / f"{name}.json"
@@ -270,4 +334,5 @@ def save_run(
         model_files.save_model(model, output / f"{name}.keras", data.encoding)
     except OSError as error:
         raise UserError(f"could not write results to {output}: {error}") from None
+    training.backup.remove()
     return path

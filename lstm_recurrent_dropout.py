@@ -57,20 +57,21 @@ def main(argv: list[str] | None = None) -> None:
     compile_model(model, common.jit_compile(XLA_FASTER_ON_CPU, args))
     model.summary()
 
-    timer = common.Timer()
-    history = model.fit(
-        common.shuffled_batches(data.x_train, data.y_train, args.batch_size, args.seed),
+    # Logs and times each epoch; an interrupted run resumes from its last finished one.
+    training = common.Training(__file__, args, data)
+    model.fit(
+        training.shuffled_batches(data.x_train, data.y_train),
         epochs=args.epochs,
-        callbacks=[timer],
+        callbacks=training.callbacks,
     )
     loss, accuracy = model.evaluate(
         data.x_test,
         data.y_test,
         batch_size=common.eval_batch_size(args),
         verbose=0,
-        callbacks=[timer],
+        callbacks=training.callbacks,
     )
-    common.save_run(__file__, args, model, data, history, timer, loss, accuracy)
+    common.save_run(__file__, args, model, data, training, loss, accuracy)
     print(f"Accuracy: {accuracy * 100:.2f}%")
 
 

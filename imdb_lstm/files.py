@@ -21,7 +21,7 @@ class atomic_path:
         fd, tmp = tempfile.mkstemp(
             dir=self.target.parent,
             prefix=f".{self.target.name}.",
-            suffix=self.target.suffix,
+            suffix="".join(self.target.suffixes[-2:]),  # e.g. .weights.h5, as Keras wants
         )
         os.close(fd)
         self.tmp = Path(tmp)
@@ -29,6 +29,7 @@ class atomic_path:
 
     def __exit__(self, exc_type: type | None, *_: object) -> None:
         if exc_type is None:
+            sync(self.tmp)  # on disk before it takes the name: a power cut leaves one or the other
             # mkstemp makes the file private; give it the permissions of a normal file.
             umask = os.umask(0)
             os.umask(umask)
@@ -36,6 +37,12 @@ class atomic_path:
             os.replace(self.tmp, self.target)
         else:
             self.tmp.unlink(missing_ok=True)
+
+
+def sync(path: Path) -> None:
+    """Waits until the file's content is on the disk."""
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
 
 
 def write_bytes(path: Path, content: str | bytes) -> None:

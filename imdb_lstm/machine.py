@@ -53,6 +53,22 @@ def vector_isa() -> str:
     return ""
 
 
+# The thread counts a run was given, by backend: they change its rounding, so results
+# and checkpoints record them. "default" is the backend's own choice (for TensorFlow, one
+# thread per CPU core in each pool).
+THREAD_SETTINGS = {
+    "tensorflow": {"intra_op": "TF_NUM_INTRAOP_THREADS", "inter_op": "TF_NUM_INTEROP_THREADS"},
+    "torch": {"intra_op": "OMP_NUM_THREADS"},
+}
+
+
+def threads() -> dict[str, int | str]:
+    """The backend's thread counts as this process set them, e.g. {"intra_op": 1,
+    "inter_op": 1}, or "default" where none was set."""
+    settings = THREAD_SETTINGS.get(keras.backend.backend(), {})
+    return {pool: int(os.environ.get(name) or 0) or "default" for pool, name in settings.items()}
+
+
 def machine_description() -> str:
     """CPU model, cores and vector instructions, and GPUs if any, e.g. "AMD EPYC (2 cores,
     AVX-512)"."""

@@ -8,6 +8,14 @@ TUTORIAL_ACCURACY = {
     "lstm_recurrent_dropout": 0.8282,
     "cnn_lstm": 0.8636,
 }
+# Each variant's fastest full-data epoch in seconds (docs/results/seeds/SEEDS.md): make
+# run-all starts the longest runs first, so the runs going at once finish together.
+EPOCH_SECONDS = {
+    "lstm_basic": 140,
+    "lstm_dropout_layers": 129,
+    "lstm_recurrent_dropout": 216,
+    "cnn_lstm": 76,
+}
 VARIANTS = list(TUTORIAL_ACCURACY)  # in the tutorial's order
 SCRIPTS = [f"{variant}.py" for variant in VARIANTS]
 

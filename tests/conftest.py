@@ -155,9 +155,17 @@ def run_command(
     )
 
 
-def make(target: str, *variables: str) -> subprocess.CompletedProcess:
+def make(
+    target: str, *variables: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """`make TARGET` with this test's Python; .venv is not (re)built."""
-    return run_command("make", "-o", ".venv/.installed", target, f"PY={sys.executable}", *variables)
+    command = ["make", "-o", ".venv/.installed", target, f"PY={sys.executable}", *variables]
+    return run_command(*command, env=env)
+
+
+# The thread counts make run-all gives each of the runs it trains at once on a machine of
+# 2 cores (one thread per core): a run by hand with these gives the same numbers.
+ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 # The flags of every tiny training run here, as the scripts and as make take them.
@@ -168,7 +176,8 @@ TINY_MAKE = ["EPOCHS=1", "MAX_SAMPLES=64"]
 @pytest.fixture(scope="session")
 def run_all_output(stanford_tarball, tmp_path_factory) -> Path:
     """`make run-all` on tiny data, once per session: each of the four scripts trained end
-    to end, then compared. What make printed is in <output>/make.log."""
+    to end (two at once, one thread each, on 2 cores), then compared. What make printed
+    is in <output>/make.log."""
     output = tmp_path_factory.mktemp("run-all")
     result = make("run-all", f"DATA={stanford_tarball}", f"OUTPUT={output}", *TINY_MAKE)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

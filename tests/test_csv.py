@@ -145,11 +145,11 @@ def test_split_and_label_counts_are_written_to_the_results_json(tmp_path):
     model.compile(loss="binary_crossentropy")
     args = Namespace(
         output=str(tmp_path / "run"), epochs=1, batch_size=2, seed=7, max_samples=None,
-        tutorial_defaults=False,
+        tutorial_defaults=False, restart=False, progress=None,
     )  # fmt: skip
-    history = keras.callbacks.History()
-    history.history = {"loss": [0.5]}
-    path = common.save_run("cnn_lstm.py", args, model, data, history, common.Timer(), 0.6, 0.5)
+    training = common.Training("cnn_lstm.py", args, data)
+    training.log.history = {"loss": [0.5]}
+    path = common.save_run("cnn_lstm.py", args, model, data, training, 0.6, 0.5)
     result = json.loads(path.read_text())
     assert result["split"] == {
         "rule": "the split column: train or test",

@@ -88,15 +88,16 @@ def test_results_are_written_before_the_model(tmp_path, monkeypatch):
         seed=0,
         max_samples=2,
         tutorial_defaults=False,
+        restart=False,
+        progress=None,
     )
     data = argparse.Namespace(
         y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
     )
-    history = argparse.Namespace(history={"loss": [0.5], "accuracy": [0.75]})
-    timer = common.Timer()
-    timer.epoch_seconds = [2.0]
+    training = common.Training("lstm_basic.py", args, data)
+    training.log.restore({"loss": [0.5], "accuracy": [0.75]}, [2.0])
     with pytest.raises(UserError, match="could not write results to .*disk full"):
-        common.save_run("lstm_basic.py", args, tiny_model(), data, history, timer, 0.25, 0.5)
+        common.save_run("lstm_basic.py", args, tiny_model(), data, training, 0.25, 0.5)
     saved = json.loads((tmp_path / "lstm_basic.json").read_text())
     assert saved["test_accuracy"] == 0.5 and saved["history"] == {"loss": [0.5], "accuracy": [0.75]}
 

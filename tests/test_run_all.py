@@ -6,7 +6,7 @@ import shutil
 import sys
 
 import pytest
-from conftest import TINY, TINY_MAKE, make, png_size, run_command
+from conftest import ONE_THREAD, TINY, TINY_MAKE, make, png_size, run_command
 
 from imdb_lstm import cli
 from imdb_lstm.errors import UserError
@@ -35,14 +35,14 @@ def fake_run_script(results: dict[str, float]):
     """A stand-in for run_all.run_script: writes the results of the scripts named in
     `results` as if they had run, and fails the others."""
 
-    def run_script(script, flags, output, label, jobs=1):
-        variant = script.removesuffix(".py")
+    def run_script(job, jobs=1, board=None):
+        variant = job.script.removesuffix(".py")
         if variant not in results:
-            print(f"{label} ... FAILED (exit code 1) after 0s")
+            print(f"{job.label} ... FAILED (exit code 1) after 0s")
             return None
         run = fake_run(variant, results[variant])
-        output.mkdir(parents=True, exist_ok=True)
-        (output / f"{variant}.json").write_text(json.dumps(run))
+        job.output.mkdir(parents=True, exist_ok=True)
+        job.results.write_text(json.dumps(run))
         return run
 
     return run_script
@@ -102,9 +102,10 @@ def test_make_reproduce_runs_twice_and_finds_identical_results(
     stanford_tarball, run_all_output, tmp_path
 ):
     """XLA's path: both runs of lstm_recurrent_dropout agree with each other and with
-    run-all's run with the same flags (tests/test_scripts.py checks op determinism's)."""
+    run-all's run with the same flags and thread counts (tests/test_scripts.py checks
+    op determinism's)."""
     variables = [f"DATA={stanford_tarball}", f"OUTPUT={tmp_path}", *TINY_MAKE]
-    result = make("reproduce", "VARIANT=lstm_recurrent_dropout.py", *variables)
+    result = make("reproduce", "VARIANT=lstm_recurrent_dropout.py", *variables, env=ONE_THREAD)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Reproducible" in result.stdout
     runs = [
@@ -254,7 +255,7 @@ def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch
         (tmp_path / str(run["seed"])).mkdir()
         (tmp_path / str(run["seed"]) / "lstm_basic.json").write_text(json.dumps(run))
     ran = []
-    monkeypatch.setattr(run_all, "run_script", lambda *job: ran.append(job[3]))
+    monkeypatch.setattr(run_all, "run_script", lambda job, *_: ran.append(job.label))
     monkeypatch.setattr(compare, "main", lambda argv: None)
     assert run_all.sweep(["lstm_basic.py"], flags, tmp_path, [1, 2, 3], jobs=1) == 1
     assert ran == ["[2/3] lstm_basic seed 2", "[3/3] lstm_basic seed 3"]
@@ -277,8 +278,8 @@ def test_make_seeds_trains_what_is_not_done_and_then_skips_it(
     assert "Accuracy: " in (tmp_path / "seeds" / "1" / "cnn_lstm.log").read_text()
     assert table_rows((tmp_path / "seeds" / "SEEDS.md").read_text())[0][:2] == ["cnn_lstm", "2"]
 
-    def must_not_run(*job):
-        raise AssertionError(f"{job[3]} ran again")
+    def must_not_run(job, *_):
+        raise AssertionError(f"{job.label} ran again")
 
     monkeypatch.setattr(run_all, "run_script", must_not_run)
     flags = ["--data", str(stanford_tarball), *TINY]

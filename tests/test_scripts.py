@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT, TINY, run_command
+from conftest import ONE_THREAD, ROOT, TINY, run_command
 
 import lstm_dropout_layers
 from imdb_lstm import cli
@@ -29,6 +29,8 @@ def test_every_script_writes_its_results_and_model(run_all_output, stanford_tarb
         assert 0 <= run["test_accuracy"] <= 1 and run["peak_memory_mb"] > 100
         assert run["versions"]["backend"] == "tensorflow" and "tensorflow" in run["versions"]
         assert run["jit_compile"] is (variant == "lstm_recurrent_dropout")
+        assert run["threads"] == {"intra_op": 1, "inter_op": 1}  # two at once on 2 cores
+        assert run["vector_isa"] in ("AVX-512", "AVX2", "AVX", "")
         assert (run_all_output / f"{variant}.keras").stat().st_size > 100_000
     cnn = json.loads((run_all_output / "cnn_lstm.json").read_text())
     assert cnn["parameters"] == 216_405
@@ -53,9 +55,10 @@ TERMINAL_CONTROLS = re.compile(r"\x1b\[[0-9;]*m|[\r\x08]")
 @pytest.fixture(scope="module")
 def by_hand(stanford_dir, tmp_path_factory, run_all_output):
     """lstm_basic.py as a reader runs it, its data from IMDB_DATA (the same reviews as
-    run-all's archive, unpacked), after make run-all trained it with the same flags."""
+    run-all's archive, unpacked), after make run-all trained it with the same flags and
+    thread counts."""
     output = tmp_path_factory.mktemp("by-hand")
-    env = {"IMDB_DATA": str(stanford_dir)}
+    env = {"IMDB_DATA": str(stanford_dir), **ONE_THREAD}
     result = run_command("lstm_basic.py", "--output", str(output), *TINY, env=env)
     assert result.returncode == 0, result.stderr
     return result, json.loads((output / "lstm_basic.json").read_text())

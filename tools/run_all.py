@@ -1,16 +1,20 @@
 """
-Title: Train the variants one after the other, then compare them
+Title: Train the variants and compare them
 Description: runs each script with the same flags (any flag the scripts take, e.g.
---data, --epochs, --max-samples). A script that fails does not stop the others; at
-the end the failures are listed and the exit code is non-zero. tools/compare.py then
-builds RESULTS.md and curves.png from this run's results, the failures marked.
-With --reproduce SCRIPT it runs one script twice with the same seed instead and
-checks that both runs give exactly the same results. With --seeds it trains every
-script once per seed into <output>/<seed>/, skipping runs that are already done, and
-compares the variants over seeds (SEEDS.md, seeds.png).
+--data, --epochs, --max-samples), as many at once as the machine has CPU cores (--jobs),
+the longest first, each with its share of the cores, its output in <output>/<script>.log
+and one line of progress on the terminal. --jobs 1 runs them one after the other with
+Keras's own progress bars. A script that fails does not stop the others; at the end the
+failures are listed and the exit code is non-zero. tools/compare.py then builds
+RESULTS.md and curves.png from this run's results, the failures marked. A run that was
+interrupted resumes from its last finished epoch when started again.
+With --reproduce SCRIPT it runs one script twice with the same seed instead and checks
+that both runs give exactly the same results. With --seeds it trains every script once
+per seed into <output>/<seed>/, skipping runs that are already done, and compares the
+variants over seeds (SEEDS.md, seeds.png).
 
     python -m tools.run_all --data aclImdb_v1.tar.gz --epochs 1 --max-samples 500
-    python -m tools.run_all --seeds 7 1 2 3 4 --jobs 2 --output results/seeds
+    python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
 """
 
 import common
@@ -21,17 +25,18 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
+from imdb_lstm import machine
 from imdb_lstm.cli import duration, non_negative_int, positive_int, title
 from imdb_lstm.data import data_source
-from imdb_lstm.variants import SCRIPTS
+from imdb_lstm.progress import Board
+from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
 from tools import compare
 
 ROOT = Path(__file__).resolve().parent.parent
-# What makes two runs of one script the same run, besides the data.
-RUN_SETTINGS = ["seed", "epochs", "batch_size", "max_samples", "tutorial_defaults"]
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -63,10 +68,10 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--jobs",
         type=positive_int,
-        default=1,
         metavar="N",
-        help="with --seeds, runs at a time, each with its share of the CPU cores and its "
-        "output in <output>/<seed>/<script>.log (default: %(default)s)",
+        help="runs at a time, each with its share of the CPU cores and its output in a "
+        "log file; 1 runs them one after the other with Keras's progress bars (default: "
+        "one per CPU core, or 1 where a GPU trains)",
     )
     parser.add_argument(
         "--output",
@@ -77,38 +82,101 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def run_script(
-    script: str, flags: list[str], output: Path, label: str, jobs: int = 1
-) -> dict | None:
-    """Runs one script; its results, or None if it failed.
+@dataclass
+class Job:
+    """One training run: a script, its flags, where its results go, its label."""
+
+    script: str
+    flags: list[str]
+    output: Path
+    label: str
+
+    @property
+    def results(self) -> Path:
+        return self.output / f"{Path(self.script).stem}.json"
+
+
+def default_jobs() -> int:
+    """One run per CPU core; one at a time where a GPU trains (the runs would share it)."""
+    return 1 if machine.gpu_names() else os.cpu_count() or 1
+
+
+def thread_settings(jobs: int) -> dict[str, str]:
+    """The environment that gives each of `jobs` runs at once its share of the cores (none
+    for a run alone: the backend's defaults). Checkpoints and results record them."""
+    if jobs == 1:
+        return {}
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    return {
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": threads,
+    }
+
+
+def longest_first(jobs: list[Job]) -> list[Job]:
+    """So that the runs going at once finish at about the same time."""
+    return sorted(jobs, key=lambda job: -EPOCH_SECONDS.get(Path(job.script).stem, 0))
+
+
+def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | None:
+    """Runs one script; its results, or None if it failed. With a `board`, the script's
+    output goes to <output>/<script>.log and its progress to the board.
 
     The script's previous results are set aside as <script>.json.previous first, so
     that a failed run leaves no stale results behind (and loses none)."""
-    print(f"{label} ...", flush=True)
-    results = output / f"{Path(script).stem}.json"
+    results = job.results
     previous = results.with_name(results.name + ".previous")
     if results.exists():
         results.replace(previous)
-    command = [sys.executable, str(ROOT / script), *flags, "--output", str(output)]
+    command = [sys.executable, str(ROOT / job.script), *job.flags, "--output", str(job.output)]
     start = time.perf_counter()
-    if jobs == 1:
+    if board is None:
+        print(f"{job.label} ...", flush=True)
         code = subprocess.call(command)
-    else:  # share the cores; the scripts' progress bars would interleave, so log them
-        threads = str(max(1, (os.cpu_count() or 1) // jobs))
-        env = os.environ | {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": "1"}
-        output.mkdir(parents=True, exist_ok=True)
-        with open(results.with_suffix(".log"), "wb") as log:
-            code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    else:
+        job.output.mkdir(parents=True, exist_ok=True)
+        log, progress = results.with_suffix(".log"), results.with_suffix(".progress")
+        progress.unlink(missing_ok=True)
+        board.say(f"{job.label} ... started, its output in {log}")
+        board.add(job.label, progress)
+        with open(log, "wb") as output:
+            code = subprocess.call(
+                [*command, "--progress", str(progress)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=os.environ | thread_settings(jobs),
+            )
     elapsed = duration(time.perf_counter() - start)
     if code == 0 and not results.exists():
         code = f"0, but it wrote no {results}"
-    if code != 0:
-        print(f"{label} ... FAILED (exit code {code}) after {elapsed}", flush=True)
-        return None
-    previous.unlink(missing_ok=True)
-    result = json.loads(results.read_text())
-    print(f"{label} ... {result['test_accuracy'] * 100:.1f}% in {elapsed}", flush=True)
+    if code == 0:
+        previous.unlink(missing_ok=True)
+        result = json.loads(results.read_text())
+        message = f"{job.label} ... {result['test_accuracy'] * 100:.1f}% in {elapsed}"
+    else:
+        result = None
+        message = f"{job.label} ... FAILED (exit code {code}) after {elapsed}"
+    if board is None:
+        print(message, flush=True)
+    else:
+        board.finish(job.label, message + (f": see {log}" if result is None else ""))
+        progress.unlink(missing_ok=True)
     return result
+
+
+def run_jobs(todo: list[Job], jobs: int) -> list[str]:
+    """Runs `todo`, `jobs` at a time; the labels of those that failed."""
+    if jobs == 1:
+        return [job.label for job in todo if run_script(job) is None]
+    board = Board(sys.stdout, live=sys.stdout.isatty() and os.environ.get("TERM") != "dumb")
+    order = longest_first(todo)
+    with ThreadPoolExecutor(min(jobs, len(todo)) or 1) as pool:
+        futures = [pool.submit(run_script, job, jobs, board) for job in order]
+        while wait(futures, timeout=1).not_done:
+            board.refresh()
+    outcomes = dict(zip((job.label for job in order), (f.result() for f in futures), strict=True))
+    return [job.label for job in todo if outcomes[job.label] is None]
 
 
 def report_failures(failed: list[str], total: int) -> int:
@@ -118,15 +186,16 @@ def report_failures(failed: list[str], total: int) -> int:
     return 1 if failed else 0
 
 
-def run_all(scripts: list[str], flags: list[str], output: Path) -> int:
-    failed = [
-        script
+def run_all(scripts: list[str], flags: list[str], output: Path, jobs: int = 1) -> int:
+    todo = [
+        Job(script, flags, output, f"[{i}/{len(scripts)}] {script}")
         for i, script in enumerate(scripts, start=1)
-        if run_script(script, flags, output, f"[{i}/{len(scripts)}] {script}") is None
     ]
+    failed = run_jobs(todo, jobs)
     if len(failed) < len(scripts):
-        compare.main(["--results", str(output), "--failed", *(Path(s).stem for s in failed)])
-    return report_failures(failed, len(scripts))
+        failed_variants = [Path(job.script).stem for job in todo if job.label in failed]
+        compare.main(["--results", str(output), "--failed", *failed_variants])
+    return report_failures([job.script for job in todo if job.label in failed], len(scripts))
 
 
 def done_earlier(results: Path, expected: argparse.Namespace) -> bool:
@@ -136,7 +205,7 @@ def done_earlier(results: Path, expected: argparse.Namespace) -> bool:
     except (OSError, ValueError):
         return False
     return run.get("data") == data_source(expected.data) and all(
-        run.get(name) == getattr(expected, name) for name in RUN_SETTINGS
+        run.get(name) == getattr(expected, name) for name in common.RUN_SETTINGS
     )
 
 
@@ -146,15 +215,12 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
     todo = []
     for i, (seed, script) in enumerate(runs, start=1):
         label = f"[{i}/{len(runs)}] {Path(script).stem} seed {seed}"
-        seed_flags = [*flags, "--seed", str(seed)]
-        results = output / str(seed) / f"{Path(script).stem}.json"
-        if done_earlier(results, common.parse_args(None, seed_flags)):
+        job = Job(script, [*flags, "--seed", str(seed)], output / str(seed), label)
+        if done_earlier(job.results, common.parse_args(None, job.flags)):
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
-            todo.append((script, seed_flags, output / str(seed), label, jobs))
-    with ThreadPoolExecutor(jobs) as pool:
-        outcomes = list(pool.map(lambda job: run_script(*job), todo))
-    failed = [job[3] for job, result in zip(todo, outcomes, strict=True) if result is None]
+            todo.append(job)
+    failed = run_jobs(todo, jobs)
     if len(failed) < len(runs):
         compare.main(["--seeds", "--results", str(output)])
     return report_failures(failed, len(runs))
@@ -163,7 +229,8 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
 def reproduce(script: str, flags: list[str], output: Path) -> int:
     """Runs `script` twice and compares test accuracy, test loss and training history."""
     runs = [
-        run_script(script, flags, output / f"reproduce-{i}", f"[{i}/2] {script}") for i in (1, 2)
+        run_script(Job(script, flags, output / f"reproduce-{i}", f"[{i}/2] {script}"))
+        for i in (1, 2)
     ]
     if None in runs:
         return 1
@@ -183,9 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output)
     if args.reproduce:
         return reproduce(args.reproduce, flags, output)
+    jobs = args.jobs or default_jobs()
     if args.seeds:
-        return sweep(args.scripts, flags, output, args.seeds, args.jobs)
-    return run_all(args.scripts, flags, output)
+        return sweep(args.scripts, flags, output, args.seeds, jobs)
+    return run_all(args.scripts, flags, output, jobs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,168 @@
+"""Picking up an interrupted training run at its last finished epoch, exactly.
+
+Keras's BackupAndRestore saves, after every epoch, what `model.save_weights` writes (the
+layers' weights and the optimizer's state: Adam's moments and its step count) and the
+epoch number; the next `fit` loads them and starts at the next epoch. That alone does not
+continue a run as if nothing had happened. Restored here as well:
+
+- the dropout's random state: the `seed_generator_state` variables of the Dropout layers
+  and of the LSTM's own dropout are in `model.variables` but not in the weights file;
+- the shuffle order: `epochs_done` tells shuffled_batches how many epochs' orders to skip,
+  so each remaining epoch trains on the order it would have had;
+- the finished epochs' history and times, so the results cover the whole run.
+
+Each epoch's files get new names and are taken on by one atomic write of run.json, which
+holds their checksums: a process killed at any moment, even while saving, leaves the last
+finished epoch whole. A checkpoint from other settings, or a damaged one, is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from imdb_lstm import files
+from imdb_lstm.errors import UserError
+
+STATE = "run.json"  # written last: the checkpoint is what it names
+
+
+def seed_generator_states(model: keras.Model) -> list:
+    """The random state of every layer that draws random numbers (the dropout)."""
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def epoch_files(epoch: int) -> dict[str, str]:
+    """The files of the checkpoint after `epoch` finished epochs."""
+    return {
+        "weights": f"epoch-{epoch}.weights.h5",  # Keras's: weights and optimizer
+        "metadata": f"epoch-{epoch}.metadata.json",  # Keras's: the epoch to start at
+        "seeds": f"epoch-{epoch}.seeds.npz",  # the dropout's random state
+    }
+
+
+def differences(saved: dict[str, Any], current: dict[str, Any]) -> str:
+    """E.g. "seed 7, not 8; epochs 3, not 6"."""
+    names = [name for name in current if saved.get(name) != current[name]]
+    return "; ".join(f"{name} {saved.get(name)}, not {current[name]}" for name in names)
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras's BackupAndRestore, made exact (see the module docstring) and safe to kill.
+
+    `settings` say what makes two runs the same run (script, data, epochs, ...): a
+    checkpoint from other settings is thrown away with one line. `threads` change a run's
+    rounding: a checkpoint made with other thread counts is refused (a UserError), since
+    resuming it would end with numbers neither setting gives. `log` is the run's
+    TrainingLog, whose finished epochs are saved and restored with the checkpoint.
+    """
+
+    def __init__(
+        self, folder: Path, settings: dict, threads: dict, log: Any, restart: bool = False
+    ) -> None:
+        super().__init__(str(folder), delete_checkpoint=False)  # removed once results exist
+        self.folder, self.settings, self.threads, self.log = Path(folder), settings, threads, log
+        if restart and self.folder.exists():
+            shutil.rmtree(self.folder)
+            print(f"--restart: removed the checkpoint {self.folder}; training from epoch 1")
+        self.state = self._usable_state()
+        if self.state:
+            self.log.restore(self.state["history"], self.state["epoch_seconds"])
+            epochs = self.settings["epochs"]
+            print(f"resuming from epoch {self.epochs_done + 1} of {epochs} ({self.folder})")
+
+    @property
+    def epochs_done(self) -> int:
+        return self.state["epoch"] if self.state else 0
+
+    def _usable_state(self) -> dict | None:
+        """The checkpoint's run.json if it can be resumed; None (and the folder removed,
+        with one line) if there is none or it cannot be used."""
+        if not self.folder.exists():
+            return None
+        try:
+            state = json.loads((self.folder / STATE).read_text())
+            problem = self._damage(state) or self._other_settings(state)
+        except FileNotFoundError:
+            problem = "it holds no finished epoch"
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            problem = f"it is damaged ({STATE} cannot be read)"
+        if problem:
+            print(f"not resuming from {self.folder}: {problem}; training from epoch 1")
+            shutil.rmtree(self.folder)
+            return None
+        if state["threads"] != self.threads:
+            raise UserError(
+                f"{self.folder} was trained with {differences(state['threads'], self.threads)}"
+                " (thread counts change the results): resume with the settings it was "
+                "started with (the same JOBS for make), or pass --restart to start again"
+            )
+        return state
+
+    def _damage(self, state: dict) -> str | None:
+        for name, checksum in state["sha256"].items():
+            path = self.folder / name
+            if not path.is_file() or sha256(path) != checksum:
+                return f"it is damaged ({name} is missing or changed)"
+        return None
+
+    def _other_settings(self, state: dict) -> str | None:
+        if state["settings"] == self.settings:
+            return None
+        changed = differences(state["settings"], self.settings)
+        return f"it is from a run with other settings ({changed})"
+
+    def _point_at(self, epoch: int) -> dict[str, str]:
+        """Points Keras's callback at the files of `epoch`; returns their names."""
+        names = epoch_files(epoch)
+        self._weights_path = str(self.folder / names["weights"])
+        self._training_metadata_path = str(self.folder / names["metadata"])
+        return names
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if not self.state:
+            return
+        names = self._point_at(self.epochs_done)
+        self._load_model()  # Keras's part: weights, optimizer, the epoch to start at
+        variables = seed_generator_states(self.model)
+        with np.load(self.folder / names["seeds"]) as saved:
+            if len(saved.files) != len(variables):
+                raise UserError(f"{self.folder} is from another model: pass --restart")
+            for i, variable in enumerate(variables):
+                variable.assign(saved[f"arr_{i}"])
+
+    def _save_model(self) -> None:
+        """Saves the checkpoint after `self._current_epoch` finished epochs."""
+        epoch = self._current_epoch
+        self.folder.mkdir(parents=True, exist_ok=True)
+        names = self._point_at(epoch)
+        super()._save_model()  # Keras's part: the weights file and the epoch number
+        states = [keras.ops.convert_to_numpy(v) for v in seed_generator_states(self.model)]
+        np.savez(self.folder / names["seeds"], *states)
+        for name in names.values():
+            files.sync(self.folder / name)
+        state = {
+            "epoch": epoch,
+            "settings": self.settings,
+            "threads": self.threads,
+            "history": self.log.history,
+            "epoch_seconds": self.log.epoch_seconds,
+            "sha256": {name: sha256(self.folder / name) for name in names.values()},
+        }
+        files.write_json(self.folder / STATE, state)
+        for name in epoch_files(epoch - 1).values():
+            (self.folder / name).unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        """Throws the checkpoint away: the run it backs up has written its results."""
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,260 @@
+"""An interrupted run resumes from its last finished epoch and ends exactly as a run never
+stopped; checkpoints from other settings, damaged ones or other thread counts are not
+used; the progress make run-all shows."""
+
+import hashlib
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+from argparse import Namespace
+
+import pytest
+from conftest import ROOT, run_command
+
+from imdb_lstm import progress, resume
+from imdb_lstm.errors import UserError
+
+# Two epochs of 4 steps each on 64 reviews: a kill after the first epoch lands in the second.
+FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
+
+
+def first_epoch_done(progress_file) -> bool:
+    lines = progress_file.read_text().splitlines() if progress_file.exists() else []
+    return any(json.loads(line)["event"] == "epoch" for line in lines)
+
+
+def kill_in_second_epoch(script: str, flags: list[str], progress_file) -> None:
+    """Starts `script` and kills it (SIGKILL) as soon as its first epoch is saved."""
+    command = [sys.executable, str(ROOT / script), *flags, "--progress", str(progress_file)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not first_epoch_done(progress_file):
+        assert process.poll() is None and time.monotonic() < deadline, "never got to epoch 2"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("script", ["lstm_dropout_layers.py", "lstm_recurrent_dropout.py"])
+def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_results(
+    script, stanford_tarball, tmp_path
+):
+    """The Dropout layers' random state and the XLA model's (the LSTM's own dropout), the
+    optimizer's and the shuffle order all carry on as if nothing had happened."""
+    flags = ["--data", str(stanford_tarball), *FLAGS]
+    name = script.removesuffix(".py")
+    whole = run_command(script, *flags, "--output", str(tmp_path / "whole"))
+    assert whole.returncode == 0, whole.stderr
+
+    stopped = [*flags, "--output", str(tmp_path / "stopped")]
+    kill_in_second_epoch(script, stopped, tmp_path / "progress.jsonl")
+    backup = tmp_path / "stopped" / f"{name}.backup"
+    assert sorted(p.name for p in backup.iterdir()) == [
+        "epoch-1.metadata.json",
+        "epoch-1.seeds.npz",
+        "epoch-1.weights.h5",
+        "run.json",
+    ]
+    resumed = run_command(script, *stopped)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming from epoch 2 of 2 ({backup})\n" in resumed.stdout
+    assert not backup.exists()  # the results are written: the checkpoint is gone
+
+    expected = json.loads((tmp_path / "whole" / f"{name}.json").read_text())
+    got = json.loads((tmp_path / "stopped" / f"{name}.json").read_text())
+    for key in ("history", "test_loss", "test_accuracy"):
+        assert got[key] == expected[key], key
+    assert len(got["epoch_seconds"]) == 2
+    assert (got["resumed_from_epoch"], expected["resumed_from_epoch"]) == (2, None)
+
+
+# --- which checkpoints are used, in-process, on a checkpoint written out by hand --------
+
+SETTINGS = {"script": "lstm_basic.py", "data": "aclImdb_v1.tar.gz", "epochs": 3, "seed": 7}
+ONE_THREAD = {"intra_op": 1, "inter_op": 1}
+
+
+class Log:
+    def restore(self, history, epoch_seconds):
+        self.history, self.epoch_seconds = history, epoch_seconds
+
+
+def write_checkpoint(folder, settings=SETTINGS, threads=ONE_THREAD):
+    """The files a run leaves after its first epoch, with run.json naming their checksums."""
+    folder.mkdir()
+    contents = {
+        "epoch-1.weights.h5": b"weights",
+        "epoch-1.metadata.json": b'{"epoch": 1, "batch": 0}',
+        "epoch-1.seeds.npz": b"seeds",
+    }
+    for name, content in contents.items():
+        (folder / name).write_bytes(content)
+    state = {
+        "epoch": 1,
+        "settings": settings,
+        "threads": threads,
+        "history": {"loss": [0.69], "accuracy": [0.52]},
+        "epoch_seconds": [140.5],
+        "sha256": {name: hashlib.sha256(c).hexdigest() for name, c in contents.items()},
+    }
+    (folder / "run.json").write_text(json.dumps(state))
+    return folder
+
+
+def test_a_checkpoint_of_the_same_run_is_resumed(tmp_path, capsys):
+    folder = write_checkpoint(tmp_path / "lstm_basic.backup")
+    log = Log()
+    backup = resume.Backup(folder, SETTINGS, ONE_THREAD, log)
+    assert backup.epochs_done == 1
+    assert (log.history, log.epoch_seconds) == ({"loss": [0.69], "accuracy": [0.52]}, [140.5])
+    assert capsys.readouterr().out == f"resuming from epoch 2 of 3 ({folder})\n"
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        ({"seed": 8}, "it is from a run with other settings (seed 7, not 8)"),
+        ({"epochs": 6, "data": "reviews.csv"}, "it is from a run with other settings (data "
+         "aclImdb_v1.tar.gz, not reviews.csv; epochs 3, not 6)"),
+    ],
+)  # fmt: skip
+def test_a_checkpoint_from_other_settings_is_not_used(change, why, tmp_path, capsys):
+    folder = write_checkpoint(tmp_path / "lstm_basic.backup")
+    backup = resume.Backup(folder, {**SETTINGS, **change}, ONE_THREAD, Log())
+    assert backup.epochs_done == 0 and not folder.exists()
+    printed = capsys.readouterr().out
+    assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (lambda f: (f / "epoch-1.weights.h5").write_bytes(b"weigh"),
+         "it is damaged (epoch-1.weights.h5 is missing or changed)"),
+        (lambda f: (f / "epoch-1.seeds.npz").unlink(),
+         "it is damaged (epoch-1.seeds.npz is missing or changed)"),
+        (lambda f: (f / "run.json").write_text('{"epoch": 1, "sett'),
+         "it is damaged (run.json cannot be read)"),
+        (lambda f: (f / "run.json").unlink(), "it holds no finished epoch"),
+    ],
+)  # fmt: skip
+def test_a_damaged_checkpoint_is_not_used(damage, why, tmp_path, capsys):
+    folder = write_checkpoint(tmp_path / "lstm_basic.backup")
+    damage(folder)
+    assert resume.Backup(folder, SETTINGS, ONE_THREAD, Log()).epochs_done == 0
+    assert not folder.exists()
+    printed = capsys.readouterr().out
+    assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
+
+
+def test_resuming_under_other_thread_counts_is_refused(tmp_path):
+    folder = write_checkpoint(tmp_path / "lstm_basic.backup")
+    default = {"intra_op": "default", "inter_op": "default"}
+    with pytest.raises(UserError) as error:
+        resume.Backup(folder, SETTINGS, default, Log())
+    assert str(error.value) == (
+        f"{folder} was trained with intra_op 1, not default; inter_op 1, not default "
+        "(thread counts change the results): resume with the settings it was started with "
+        "(the same JOBS for make), or pass --restart to start again"
+    )
+    assert folder.exists()  # kept for a resume with the right settings
+
+
+def test_restart_throws_the_checkpoint_away(tmp_path, capsys):
+    folder = write_checkpoint(tmp_path / "lstm_basic.backup")
+    backup = resume.Backup(folder, SETTINGS, ONE_THREAD, Log(), restart=True)
+    assert backup.epochs_done == 0 and not folder.exists()
+    assert capsys.readouterr().out == (
+        f"--restart: removed the checkpoint {folder}; training from epoch 1\n"
+    )
+
+
+# --- the progress make run-all shows ---------------------------------------------------
+
+
+def test_run_all_prints_one_plain_line_per_finished_epoch_off_a_terminal(run_all_output):
+    """make run-all's output was captured (not a terminal): no progress bar, no escapes."""
+    printed = (run_all_output / "make.log").read_text()
+    for i, script in enumerate(
+        ["lstm_basic.py", "lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"],
+        start=1,
+    ):
+        assert printed.count(f"[{i}/4] {script}: epoch 1/1 done in ") == 1, printed
+    assert "\x1b" not in printed and "\r" not in printed and "━" not in printed
+
+
+def write_events(path, *events):
+    with open(path, "a") as file:
+        file.writelines(json.dumps(event) + "\n" for event in events)
+
+
+def test_the_board_redraws_a_line_per_run_in_place_on_a_terminal(tmp_path, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
+    screen = io.StringIO()
+    board = progress.Board(screen, live=True)
+    board.add("[1/2] lstm_basic.py", tmp_path / "a.jsonl")
+    board.add("[2/2] cnn_lstm.py", tmp_path / "b.jsonl")
+    write_events(tmp_path / "a.jsonl", {"event": "start", "epochs": 3, "steps": 391})
+    write_events(
+        tmp_path / "a.jsonl",
+        {"event": "step", "epoch": 1, "step": 100, "train_seconds": 50.0, "steps_done": 100},
+    )
+    now[0] += 65
+    board.refresh()
+    # 100 steps took 50 s: 291 + 2 x 391 steps are left, 536.5 s.
+    assert screen.getvalue() == (
+        "  [1/2] lstm_basic.py  epoch 1/3  step 100/391  elapsed 1m05s  left ~8m56s\n"
+        "  [2/2] cnn_lstm.py  starting  elapsed 1m05s\n"
+    )
+    write_events(
+        tmp_path / "a.jsonl",
+        {"event": "epoch", "epoch": 1, "seconds": 195.6, "logs": {"accuracy": 0.7, "loss": 0.5}},
+    )
+    write_events(tmp_path / "b.jsonl", {"event": "start", "epochs": 3, "steps": 391})
+    screen.seek(0)
+    screen.truncate()
+    board.refresh()
+    # Up two lines and clear; the finished epoch, then both runs again.
+    assert screen.getvalue() == (
+        "\x1b[2F\x1b[J"
+        "[1/2] lstm_basic.py: epoch 1/3 done in 3m16s - accuracy 0.7000 - loss 0.5000\n"
+        "  [1/2] lstm_basic.py  epoch 1/3  step 391/391  elapsed 1m05s  left ~6m31s\n"
+        "  [2/2] cnn_lstm.py  epoch 1/3  step 0/391  elapsed 1m05s  left ?\n"
+    )
+
+
+def test_a_progress_line_still_being_written_waits(tmp_path):
+    path = tmp_path / "progress.jsonl"
+    path.write_text('{"event": "start", "epochs": 3, "steps": 4}\n{"event": "ste')
+    reader = progress.Reader(path)
+    assert reader.new_events() == [{"event": "start", "epochs": 3, "steps": 4}]
+    with open(path, "a") as file:
+        file.write('p", "epoch": 1}\n')
+    assert reader.new_events() == [{"event": "step", "epoch": 1}]
+
+
+def test_training_settings_name_what_makes_two_runs_the_same():
+    import common
+
+    args = Namespace(
+        output="out", epochs=3, batch_size=64, seed=7, max_samples=None,
+        tutorial_defaults=False, restart=False, progress=None,
+    )  # fmt: skip
+    data = Namespace(source="aclImdb_v1.tar.gz", y_train=[0] * 25_000)
+    training = common.Training("cnn_lstm.py", args, data)
+    assert training.backup.settings == {
+        "script": "cnn_lstm.py",
+        "data": "aclImdb_v1.tar.gz",
+        "train_reviews": 25_000,
+        "backend": "tensorflow",
+        "epochs": 3,
+        "batch_size": 64,
+        "seed": 7,
+        "max_samples": None,
+        "tutorial_defaults": False,
+    }
+    assert str(training.backup.folder) == "out/cnn_lstm.backup"
