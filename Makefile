@@ -30,7 +30,7 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline bench test lint format clean $(SCRIPTS:.py=)
+.PHONY: help venv run-all reproduce seeds baseline bench bench-jobs test lint format clean $(SCRIPTS:.py=)
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -40,6 +40,7 @@ help:
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
+	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
 
@@ -71,6 +72,10 @@ seeds: venv
 
 bench: venv
 	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))
+
+# make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
+bench-jobs: venv
+	$(PY) -m tools.bench_jobs $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/bench-jobs
 
 test: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider tests
