@@ -4,7 +4,19 @@
 # or at a CSV file of your own reviews (README, "Your own reviews"):
 #   make run-all DATA=reviews.csv
 PYTHON ?= python3
+# The Keras backend: tensorflow (requirements.txt, in .venv), jax or torch
+# (requirements-jax.txt in .venv-jax, requirements-torch.txt in .venv-torch).
+BACKEND ?= tensorflow
+ifeq ($(BACKEND),tensorflow)
 VENV := .venv
+REQUIREMENTS := requirements.txt
+else ifneq ($(filter $(BACKEND),jax torch),)
+VENV := .venv-$(BACKEND)
+REQUIREMENTS := requirements-$(BACKEND).txt
+else
+$(error BACKEND must be tensorflow, jax or torch, not "$(BACKEND)")
+endif
+export KERAS_BACKEND := $(BACKEND)
 PY := $(VENV)/bin/python
 # The four variants, from their one list in imdb_lstm/variants.py.
 SCRIPTS := $(shell $(PYTHON) -m imdb_lstm.variants)
@@ -14,7 +26,8 @@ EPOCHS ?= 3
 SEED ?= 7
 MAX_SAMPLES ?=
 DATA ?=
-OUTPUT ?= results
+# Each backend's results in a folder of their own, so no report mixes them.
+OUTPUT ?= results$(if $(filter-out tensorflow,$(BACKEND)),/$(BACKEND))
 VARIANT ?= lstm_basic.py
 
 SEEDS ?= 7 1 2 3 4
@@ -30,7 +43,7 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline bench bench-jobs test lint format clean $(SCRIPTS:.py=)
+.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends lint format clean $(SCRIPTS:.py=)
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -41,15 +54,17 @@ help:
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
+	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
-	@echo "variables: DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
+	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
+	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
 	touch $@
 
 run-all: venv
@@ -73,12 +88,25 @@ seeds: venv
 bench: venv
 	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))
 
+# One training step of every variant under TensorFlow, JAX and PyTorch, round by round.
+bench-backends: venv
+	$(MAKE) venv BACKEND=jax
+	$(MAKE) venv BACKEND=torch
+	$(PY) -m tools.bench_backends --output $(OUTPUT)/bench-backends
+
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv
 	$(PY) -m tools.bench_jobs $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/bench-jobs
 
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends" tests
+
+# The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
+# JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).
+test-backends: venv
+	$(MAKE) venv BACKEND=jax
+	$(MAKE) venv BACKEND=torch
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m backends tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -6,9 +6,11 @@ epoch number; the next `fit` loads them and starts at the next epoch. That alone
 continue a run as if nothing had happened. Restored here as well:
 
 - the dropout's random state: the `seed_generator_state` variables of the Dropout layers
-  and of the LSTM's own dropout are in `model.variables` but not in the weights file;
+  and of the LSTM's own dropout are in `model.variables` but not in the weights file
+  (and on PyTorch, torch's global generator, which Keras's unseeded Dropout draws from);
 - the shuffle order: `epochs_done` tells shuffled_batches how many epochs' orders to skip,
-  so each remaining epoch trains on the order it would have had;
+  so each remaining epoch trains on the order it would have had; and Python's `random`
+  state, with which Keras shuffles the batches of a PyDataset (on JAX and PyTorch);
 - the finished epochs' history and times, so the results cover the whole run.
 
 Each epoch's files get new names and are taken on by one atomic write of run.json, which
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import shutil
 from pathlib import Path
 from typing import Any
@@ -31,11 +34,29 @@ from imdb_lstm import files
 from imdb_lstm.errors import UserError
 
 STATE = "run.json"  # written last: the checkpoint is what it names
+STATE_KEYS = ["epoch", "settings", "threads", "history", "epoch_seconds", "python_random"]
 
 
 def seed_generator_states(model: keras.Model) -> list:
     """The random state of every layer that draws random numbers (the dropout)."""
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def global_random_states() -> dict[str, np.ndarray]:
+    """The backend's global random state where the dropout draws from it: on PyTorch,
+    Keras's Dropout without a seed takes its masks from torch's global generator."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        return {"torch": torch.get_rng_state().numpy()}
+    return {}
+
+
+def set_global_random_states(states: dict[str, np.ndarray]) -> None:
+    if "torch" in states:
+        import torch
+
+        torch.set_rng_state(torch.from_numpy(states["torch"]))
 
 
 def sha256(path: Path) -> str:
@@ -110,6 +131,9 @@ class Backup(keras.callbacks.BackupAndRestore):
         return state
 
     def _damage(self, state: dict) -> str | None:
+        missing = [key for key in STATE_KEYS if key not in state]
+        if missing:
+            return f"it is damaged ({STATE} lacks {', '.join(missing)})"
         for name, checksum in state["sha256"].items():
             path = self.folder / name
             if not path.is_file() or sha256(path) != checksum:
@@ -136,10 +160,13 @@ class Backup(keras.callbacks.BackupAndRestore):
         self._load_model()  # Keras's part: weights, optimizer, the epoch to start at
         variables = seed_generator_states(self.model)
         with np.load(self.folder / names["seeds"]) as saved:
-            if len(saved.files) != len(variables):
+            if sum(name.startswith("arr_") for name in saved.files) != len(variables):
                 raise UserError(f"{self.folder} is from another model: pass --restart")
             for i, variable in enumerate(variables):
                 variable.assign(saved[f"arr_{i}"])
+            set_global_random_states({name: saved[name] for name in global_random_states()})
+        version, internal, gauss = self.state["python_random"]
+        random.setstate((version, tuple(internal), gauss))
 
     def _save_model(self) -> None:
         """Saves the checkpoint after `self._current_epoch` finished epochs."""
@@ -148,7 +175,7 @@ class Backup(keras.callbacks.BackupAndRestore):
         names = self._point_at(epoch)
         super()._save_model()  # Keras's part: the weights file and the epoch number
         states = [keras.ops.convert_to_numpy(v) for v in seed_generator_states(self.model)]
-        np.savez(self.folder / names["seeds"], *states)
+        np.savez(self.folder / names["seeds"], *states, **global_random_states())
         for name in names.values():
             files.sync(self.folder / name)
         state = {
@@ -157,6 +184,7 @@ class Backup(keras.callbacks.BackupAndRestore):
             "threads": self.threads,
             "history": self.log.history,
             "epoch_seconds": self.log.epoch_seconds,
+            "python_random": random.getstate(),
             "sha256": {name: sha256(self.folder / name) for name in names.values()},
         }
         files.write_json(self.folder / STATE, state)

@@ -5,10 +5,8 @@ used; the progress make run-all shows."""
 import hashlib
 import io
 import json
-import signal
 import subprocess
 import sys
-import time
 from argparse import Namespace
 
 import pytest
@@ -16,26 +14,10 @@ from conftest import ROOT, run_command
 
 from imdb_lstm import progress, resume
 from imdb_lstm.errors import UserError
+from tools.check_resume import kill_in_second_epoch
 
 # Two epochs of 4 steps each on 64 reviews: a kill after the first epoch lands in the second.
 FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
-
-
-def first_epoch_done(progress_file) -> bool:
-    lines = progress_file.read_text().splitlines() if progress_file.exists() else []
-    return any(json.loads(line)["event"] == "epoch" for line in lines)
-
-
-def kill_in_second_epoch(script: str, flags: list[str], progress_file) -> None:
-    """Starts `script` and kills it (SIGKILL) as soon as its first epoch is saved."""
-    command = [sys.executable, str(ROOT / script), *flags, "--progress", str(progress_file)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 300
-    while not first_epoch_done(progress_file):
-        assert process.poll() is None and time.monotonic() < deadline, "never got to epoch 2"
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    assert process.wait() == -signal.SIGKILL
 
 
 @pytest.mark.parametrize("script", ["lstm_dropout_layers.py", "lstm_recurrent_dropout.py"])
@@ -50,7 +32,8 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_results(
     assert whole.returncode == 0, whole.stderr
 
     stopped = [*flags, "--output", str(tmp_path / "stopped")]
-    kill_in_second_epoch(script, stopped, tmp_path / "progress.jsonl")
+    command = [sys.executable, str(ROOT / script), *stopped]
+    kill_in_second_epoch(command, tmp_path / "progress.jsonl", cwd=ROOT, stdout=subprocess.DEVNULL)
     backup = tmp_path / "stopped" / f"{name}.backup"
     assert sorted(p.name for p in backup.iterdir()) == [
         "epoch-1.metadata.json",
@@ -74,7 +57,7 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_results(
 # --- which checkpoints are used, in-process, on a checkpoint written out by hand --------
 
 SETTINGS = {"script": "lstm_basic.py", "data": "aclImdb_v1.tar.gz", "epochs": 3, "seed": 7}
-ONE_THREAD = {"intra_op": 1, "inter_op": 1}
+THREADS = {"intra_op": 1, "inter_op": 1}
 
 
 class Log:
@@ -82,7 +65,7 @@ class Log:
         self.history, self.epoch_seconds = history, epoch_seconds
 
 
-def write_checkpoint(folder, settings=SETTINGS, threads=ONE_THREAD):
+def write_checkpoint(folder, settings=SETTINGS, threads=THREADS):
     """The files a run leaves after its first epoch, with run.json naming their checksums."""
     folder.mkdir()
     contents = {
@@ -98,6 +81,7 @@ def write_checkpoint(folder, settings=SETTINGS, threads=ONE_THREAD):
         "threads": threads,
         "history": {"loss": [0.69], "accuracy": [0.52]},
         "epoch_seconds": [140.5],
+        "python_random": [3, [0] * 625, None],
         "sha256": {name: hashlib.sha256(c).hexdigest() for name, c in contents.items()},
     }
     (folder / "run.json").write_text(json.dumps(state))
@@ -107,7 +91,7 @@ def write_checkpoint(folder, settings=SETTINGS, threads=ONE_THREAD):
 def test_a_checkpoint_of_the_same_run_is_resumed(tmp_path, capsys):
     folder = write_checkpoint(tmp_path / "lstm_basic.backup")
     log = Log()
-    backup = resume.Backup(folder, SETTINGS, ONE_THREAD, log)
+    backup = resume.Backup(folder, SETTINGS, THREADS, log)
     assert backup.epochs_done == 1
     assert (log.history, log.epoch_seconds) == ({"loss": [0.69], "accuracy": [0.52]}, [140.5])
     assert capsys.readouterr().out == f"resuming from epoch 2 of 3 ({folder})\n"
@@ -123,7 +107,7 @@ def test_a_checkpoint_of_the_same_run_is_resumed(tmp_path, capsys):
 )  # fmt: skip
 def test_a_checkpoint_from_other_settings_is_not_used(change, why, tmp_path, capsys):
     folder = write_checkpoint(tmp_path / "lstm_basic.backup")
-    backup = resume.Backup(folder, {**SETTINGS, **change}, ONE_THREAD, Log())
+    backup = resume.Backup(folder, {**SETTINGS, **change}, THREADS, Log())
     assert backup.epochs_done == 0 and not folder.exists()
     printed = capsys.readouterr().out
     assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
@@ -139,12 +123,15 @@ def test_a_checkpoint_from_other_settings_is_not_used(change, why, tmp_path, cap
         (lambda f: (f / "run.json").write_text('{"epoch": 1, "sett'),
          "it is damaged (run.json cannot be read)"),
         (lambda f: (f / "run.json").unlink(), "it holds no finished epoch"),
+        (lambda f: (f / "run.json").write_text('{"epoch": 1, "sha256": {}}'),
+         "it is damaged (run.json lacks settings, threads, history, epoch_seconds, "
+         "python_random)"),
     ],
 )  # fmt: skip
 def test_a_damaged_checkpoint_is_not_used(damage, why, tmp_path, capsys):
     folder = write_checkpoint(tmp_path / "lstm_basic.backup")
     damage(folder)
-    assert resume.Backup(folder, SETTINGS, ONE_THREAD, Log()).epochs_done == 0
+    assert resume.Backup(folder, SETTINGS, THREADS, Log()).epochs_done == 0
     assert not folder.exists()
     printed = capsys.readouterr().out
     assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
@@ -165,7 +152,7 @@ def test_resuming_under_other_thread_counts_is_refused(tmp_path):
 
 def test_restart_throws_the_checkpoint_away(tmp_path, capsys):
     folder = write_checkpoint(tmp_path / "lstm_basic.backup")
-    backup = resume.Backup(folder, SETTINGS, ONE_THREAD, Log(), restart=True)
+    backup = resume.Backup(folder, SETTINGS, THREADS, Log(), restart=True)
     assert backup.epochs_done == 0 and not folder.exists()
     assert capsys.readouterr().out == (
         f"--restart: removed the checkpoint {folder}; training from epoch 1\n"

@@ -115,6 +115,11 @@ def test_make_reproduce_runs_twice_and_finds_identical_results(
     assert runs[0]["jit_compile"] is True
     for key in ("test_accuracy", "test_loss", "history"):
         assert runs[0][key] == runs[1][key] == runs[2][key]
+    # What "the same machine" means, from the runs' JSON (versions as requirements.txt pins).
+    said = next(line for line in result.stdout.splitlines() if line.startswith("The same machine"))
+    assert said.startswith(f"The same machine, for these numbers: {runs[0]['machine']}, ")
+    assert ", intra_op threads 1, inter_op threads 1, python " in said
+    assert said.endswith(", keras 3.15.1, tensorflow 2.21.0, numpy 2.4.6.")
 
 
 def test_the_scripts_seed_flag_is_not_taken_for_seeds():
@@ -287,3 +292,63 @@ def test_make_seeds_trains_what_is_not_done_and_then_skips_it(
     printed = capsys.readouterr().out
     assert "[1/2] cnn_lstm seed 7 ... done earlier, skipped" in printed
     assert "[2/2] cnn_lstm seed 1 ... done earlier, skipped" in printed
+
+
+@pytest.mark.parametrize("gpus, cores, jobs", [([], 2, 2), ([], 8, 8), (["NVIDIA H200"], 16, 1)])
+def test_runs_at_once_by_default_one_per_core_one_with_a_gpu(gpus, cores, jobs, monkeypatch):
+    monkeypatch.setattr(run_all.machine, "gpu_names", lambda: gpus)
+    monkeypatch.setattr(run_all.os, "cpu_count", lambda: cores)
+    assert run_all.default_jobs() == jobs
+
+
+@pytest.mark.parametrize(
+    "cores, jobs, threads",
+    [(2, 2, "1"), (8, 8, "1"), (8, 2, "4"), (2, 4, "1")],
+)
+def test_each_run_at_once_gets_its_share_of_the_cores(cores, jobs, threads, monkeypatch):
+    monkeypatch.setattr(run_all.os, "cpu_count", lambda: cores)
+    assert run_all.thread_settings(jobs) == {
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": "1",
+        "OMP_NUM_THREADS": threads,
+    }
+    assert run_all.thread_settings(1) == {}  # alone: the backend's own defaults
+
+
+def test_the_longest_runs_start_first(tmp_path):
+    jobs = [
+        run_all.Job(script, [], tmp_path, f"[{i}/4] {script}")
+        for i, script in enumerate(
+            ["lstm_basic.py", "lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"],
+            start=1,
+        )
+    ]
+    assert [job.label for job in run_all.longest_first(jobs)] == [
+        "[3/4] lstm_recurrent_dropout.py",
+        "[1/4] lstm_basic.py",
+        "[2/4] lstm_dropout_layers.py",
+        "[4/4] cnn_lstm.py",
+    ]
+
+
+def test_compare_never_mixes_backends(tmp_path):
+    jax = {"python": "3.11", "keras": "3.15.1", "backend": "jax", "jax": "0.10.2"}
+    for run in [fake_run("lstm_basic", 0.8), fake_run("cnn_lstm", 0.8, versions=jax)]:
+        (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
+    with pytest.raises(UserError) as error:
+        compare.main(["--results", str(tmp_path)])
+    assert str(error.value) == (
+        f"{tmp_path}/ holds runs of several backends (jax, tensorflow): one report compares "
+        "one backend; keep each in its own folder (make's OUTPUT does)"
+    )
+
+
+def test_a_run_of_another_backend_is_not_taken_for_done(tmp_path):
+    jax = {"python": "3.11", "keras": "3.15.1", "backend": "jax", "jax": "0.10.2"}
+    run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False)
+    (tmp_path / "lstm_basic.json").write_text(json.dumps({**run, "versions": jax}))
+    flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64", "--seed", "1"]
+    expected = run_all.common.parse_args(None, flags)
+    assert not run_all.done_earlier(tmp_path / "lstm_basic.json", expected)
+    (tmp_path / "lstm_basic.json").write_text(json.dumps(run))  # the same run on TensorFlow
+    assert run_all.done_earlier(tmp_path / "lstm_basic.json", expected)

@@ -57,6 +57,12 @@ def load_results(paths: list[Path], folder: Path) -> list[dict]:
             runs.append(data)
     if not runs:
         raise UserError(f"no results in {folder}/: run the scripts first, e.g. make run-all")
+    backends = sorted({run["versions"].get("backend", "tensorflow") for run in runs})
+    if len(backends) > 1:
+        raise UserError(
+            f"{folder}/ holds runs of several backends ({', '.join(backends)}): one report "
+            "compares one backend; keep each in its own folder (make's OUTPUT does)"
+        )
     order = {name: i for i, name in enumerate(VARIANTS)}
     return sorted(
         runs, key=lambda r: (order.get(r["variant"], len(order)), r["variant"], r["seed"])

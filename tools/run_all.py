@@ -166,7 +166,9 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
 
 
 def run_jobs(todo: list[Job], jobs: int) -> list[str]:
-    """Runs `todo`, `jobs` at a time; the labels of those that failed."""
+    """Runs `todo`, `jobs` at a time; the labels of those that failed. `jobs` must not
+    depend on which runs are left, so that a run resumed by the same command gets the
+    thread counts it started with."""
     if jobs == 1:
         return [job.label for job in todo if run_script(job) is None]
     board = Board(sys.stdout, live=sys.stdout.isatty() and os.environ.get("TERM") != "dumb")
@@ -191,7 +193,7 @@ def run_all(scripts: list[str], flags: list[str], output: Path, jobs: int = 1) -
         Job(script, flags, output, f"[{i}/{len(scripts)}] {script}")
         for i, script in enumerate(scripts, start=1)
     ]
-    failed = run_jobs(todo, jobs)
+    failed = run_jobs(todo, min(jobs, len(scripts)))
     if len(failed) < len(scripts):
         failed_variants = [Path(job.script).stem for job in todo if job.label in failed]
         compare.main(["--results", str(output), "--failed", *failed_variants])
@@ -204,8 +206,11 @@ def done_earlier(results: Path, expected: argparse.Namespace) -> bool:
         run = json.loads(results.read_text())
     except (OSError, ValueError):
         return False
-    return run.get("data") == data_source(expected.data) and all(
-        run.get(name) == getattr(expected, name) for name in common.RUN_SETTINGS
+    backend = run.get("versions", {}).get("backend")
+    return (
+        run.get("data") == data_source(expected.data)
+        and backend == common.keras.backend.backend()
+        and all(run.get(name) == getattr(expected, name) for name in common.RUN_SETTINGS)
     )
 
 
@@ -220,7 +225,7 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
-    failed = run_jobs(todo, jobs)
+    failed = run_jobs(todo, min(jobs, len(runs)))  # of all runs asked for, done or not
     if len(failed) < len(runs):
         compare.main(["--seeds", "--results", str(output)])
     return report_failures(failed, len(runs))
@@ -242,7 +247,16 @@ def reproduce(script: str, flags: list[str], output: Path) -> int:
         print(f"NOT reproducible: {', '.join(different)} differ", file=sys.stderr)
         return 1
     print("Reproducible: both runs gave identical test accuracy, test loss and history.")
+    print(f"The same machine, for these numbers: {same_machine(runs[0])}.")
     return 0
+
+
+def same_machine(run: dict) -> str:
+    """What another run must share with `run` to give the same numbers (besides script,
+    data, flags and seed): docs/reproducible.md."""
+    threads = ", ".join(f"{pool} threads {n}" for pool, n in run.get("threads", {}).items())
+    versions = ", ".join(f"{name} {v}" for name, v in run["versions"].items() if name != "backend")
+    return f"{run['machine']}, {threads}, {versions}"
 
 
 def main(argv: list[str] | None = None) -> int:
