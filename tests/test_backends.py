@@ -4,6 +4,7 @@ under JAX read by predict.py under TensorFlow. They need .venv-jax and .venv-tor
 `make test` leaves them out."""
 
 import json
+import sys
 
 import pytest
 from conftest import ROOT, TINY_MAKE, run_command
@@ -55,7 +56,8 @@ def test_every_script_trains_and_records_its_backend(run_all_under):
         assert run["versions"]["backend"] == backend
         assert run["versions"][backend] != "unknown"
         assert run["parameters"] == (216_405 if variant == "cnn_lstm" else 213_301)
-        assert run["jit_compile"] is not True  # XLA is TensorFlow's CPU choice only
+        # Keras's "auto": JAX compiles every step with XLA, PyTorch runs it eagerly.
+        assert run["jit_compile"] is (backend == "jax")
         assert (run["train_reviews"], run["test_reviews"]) == (64, 64)
     assert f"backend {backend}" in (output / "RESULTS.md").read_text()
 
@@ -69,12 +71,9 @@ def predictions(python: str, model, backend: str) -> list[float]:
     return [review["probability_positive"] for review in json.loads(result.stdout)]
 
 
+@pytest.mark.parametrize("run_all_under", ["jax"], indirect=True)
 def test_a_jax_model_reads_the_same_under_tensorflow(run_all_under):
-    backend, output = run_all_under
-    if backend != "jax":
-        pytest.skip("the JAX model is the one checked")
-    import sys
-
+    _, output = run_all_under
     model = output / "cnn_lstm.keras"
     under_jax = predictions(backend_python("jax"), model, "jax")
     under_tensorflow = predictions(sys.executable, model, "tensorflow")
