@@ -119,3 +119,23 @@ def test_results_name_the_cpus_vector_instructions(flags, isa, monkeypatch):
     monkeypatch.setattr(machine, "gpu_names", lambda: [])
     assert machine.vector_isa() == isa
     assert machine.machine_description() == f"Test CPU (2 cores{', ' + isa if isa else ''})"
+
+
+def test_an_output_folder_that_is_a_file_is_one_clear_line_and_the_file_is_kept(tmp_path):
+    import common
+
+    import argparse
+
+    blocking = tmp_path / "results"
+    blocking.write_text("my notes\n")
+    args = argparse.Namespace(
+        output=str(blocking), epochs=1, batch_size=2, seed=0, max_samples=2,
+        tutorial_defaults=False, restart=False, progress=None,
+    )  # fmt: skip
+    data = argparse.Namespace(
+        y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
+    )
+    training = common.Training("lstm_basic.py", args, data)
+    with pytest.raises(UserError, match=f"could not write results to {blocking}: "):
+        common.save_run("lstm_basic.py", args, tiny_model(), data, training, 0.25, 0.5)
+    assert blocking.read_text() == "my notes\n"

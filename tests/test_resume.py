@@ -20,12 +20,15 @@ from tools.check_resume import kill_in_second_epoch
 FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
 
 
-@pytest.mark.parametrize("script", ["lstm_dropout_layers.py", "lstm_recurrent_dropout.py"])
+@pytest.mark.parametrize(
+    "script", ["lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"]
+)
 def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_results(
     script, stanford_tarball, tmp_path
 ):
     """The Dropout layers' random state and the XLA model's (the LSTM's own dropout), the
-    optimizer's and the shuffle order all carry on as if nothing had happened."""
+    optimizer's and the shuffle order all carry on as if nothing had happened; and two runs
+    of one seed agree (cnn_lstm's determinism, the convolution included)."""
     flags = ["--data", str(stanford_tarball), *FLAGS]
     name = script.removesuffix(".py")
     whole = run_command(script, *flags, "--output", str(tmp_path / "whole"))
@@ -50,7 +53,7 @@ def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_results(
     got = json.loads((tmp_path / "stopped" / f"{name}.json").read_text())
     for key in ("history", "test_loss", "test_accuracy"):
         assert got[key] == expected[key], key
-    assert len(got["epoch_seconds"]) == 2
+    assert len(got["epoch_seconds"]) == 2 and got["batch_size"] == 16
     assert (got["resumed_from_epoch"], expected["resumed_from_epoch"]) == (2, None)
 
 

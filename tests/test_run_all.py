@@ -352,3 +352,9 @@ def test_a_run_of_another_backend_is_not_taken_for_done(tmp_path):
     assert not run_all.done_earlier(tmp_path / "lstm_basic.json", expected)
     (tmp_path / "lstm_basic.json").write_text(json.dumps(run))  # the same run on TensorFlow
     assert run_all.done_earlier(tmp_path / "lstm_basic.json", expected)
+
+
+def test_make_run_all_exits_non_zero_when_a_run_fails(tmp_path):
+    result = make("run-all", "SCRIPTS=no_such_variant.py", f"OUTPUT={tmp_path}")
+    assert result.returncode != 0
+    assert "1 of 1 failed: no_such_variant.py" in result.stderr
