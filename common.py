@@ -128,6 +128,18 @@ def enable_op_determinism() -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def warn_if_slow_backend() -> None:
+    """One line where Keras is known to train these models very slowly: PyTorch without
+    a GPU, where each step of the LSTM's backward pass zero-fills the gradient of all 500
+    words (docs/backends.md)."""
+    if keras.backend.backend() == "torch" and not machine.gpu_names():
+        print(
+            "note: on PyTorch without a GPU, Keras trains these LSTMs 4 to 67 times slower "
+            "than TensorFlow (measured on 2 cores, docs/backends.md); use KERAS_BACKEND=jax "
+            "or tensorflow instead (make ... BACKEND=jax)"
+        )
+
+
 def uses_xla(xla_faster_on_cpu: bool, tutorial_defaults: bool = False) -> bool:
     """Whether a model gets XLA: only on a CPU-only TensorFlow machine, and only where
     its script measured XLA faster there (tools/bench.py)."""
@@ -263,6 +275,7 @@ class Training:
     the progress make run-all shows (--progress)."""
 
     def __init__(self, script: str, args: argparse.Namespace, data: ImdbData) -> None:
+        warn_if_slow_backend()
         self.args, self.log = args, TrainingLog()
         settings = {
             "script": Path(script).name,
