@@ -36,8 +36,10 @@ SEEDS ?= 7 1 2 3 4
 JOBS ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 
+# RESTART=1 throws away the checkpoints of interrupted runs instead of resuming them.
+RESTART ?=
 DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
-	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES))
+	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES)) $(if $(RESTART),--restart)
 FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
@@ -47,7 +49,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
-	@echo "                 an interrupted run resumes from its last finished epoch when started again"
+	@echo "                 an interrupted run resumes from its last finished epoch (RESTART=1: start again)"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
