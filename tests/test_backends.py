@@ -87,3 +87,20 @@ def test_two_runs_with_one_seed_agree(backend, stanford_tarball, tmp_path):
     result = make_with(backend, "reproduce", "VARIANT=lstm_dropout_layers.py", *variables)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Reproducible" in result.stdout
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_killed_run_resumes_exactly(backend, stanford_tarball, tmp_path):
+    """tools/check_resume.py: killed in its second epoch and started again, the Dropout-layer
+    model ends as the run never stopped (Python's random state and, on PyTorch, torch's
+    global generator restored)."""
+    flags = ["--data", str(stanford_tarball), "--epochs", "2", "--max-samples", "64"]
+    command = [backend_python(backend), "-m", "tools.check_resume", "lstm_dropout_layers.py"]
+    result = run_command(
+        *command, *flags, "--batch-size", "16", "--output", str(tmp_path),
+        env={"KERAS_BACKEND": backend},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads((tmp_path / "check-resume.json").read_text())
+    assert report["equal"] == {"history": True, "test_loss": True, "test_accuracy": True}
+    assert report["resumed_from_epoch"] == 2
