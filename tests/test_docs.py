@@ -136,6 +136,7 @@ def test_committed_reports_and_pages_are_found():
         "docs/results/seeds/SEEDS.md",
         "docs/results/seeds/7/RESULTS.md",
         "docs/results/epochs-6/SEEDS.md",
+        "docs/results/jax-seed7/RESULTS.md",
         "docs/results/run-all-jobs/jobs-1/RESULTS.md",
         "docs/results/run-all-jobs/jobs-default/RESULTS.md",
     }
