@@ -22,6 +22,7 @@ from pathlib import Path
 from imdb_lstm import files
 from imdb_lstm.cli import run, title
 from imdb_lstm.errors import UserError
+from imdb_lstm.progress import Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPARED = ["history", "test_loss", "test_accuracy"]
@@ -29,21 +30,12 @@ COMPARED = ["history", "test_loss", "test_accuracy"]
 ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
-def first_epoch_saved(progress_file: Path) -> bool:
-    """Whether the run's progress file says an epoch finished (written after its
-    checkpoint was saved)."""
-    try:
-        lines = progress_file.read_text().splitlines()
-    except FileNotFoundError:
-        return False
-    return any(json.loads(line)["event"] == "epoch" for line in lines if line.endswith("}"))
-
-
 def kill_in_second_epoch(command: list[str], progress_file: Path, **popen: object) -> None:
     """Runs `command` (a script) and kills it with SIGKILL as soon as its first epoch is
     saved, so in its second epoch."""
     process = subprocess.Popen([*command, "--progress", str(progress_file)], **popen)
-    while not first_epoch_saved(progress_file):
+    progress = Reader(progress_file)  # an epoch's line is written after its checkpoint
+    while not any(event["event"] == "epoch" for event in progress.new_events()):
         if process.poll() is not None:
             raise UserError(f"{command[1]} ended (exit code {process.returncode}) before epoch 2")
         time.sleep(0.01)
