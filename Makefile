@@ -18,8 +18,12 @@ $(error BACKEND must be tensorflow, jax or torch, not "$(BACKEND)")
 endif
 export KERAS_BACKEND := $(BACKEND)
 PY := $(VENV)/bin/python
-# The four variants, from their one list in imdb_lstm/variants.py.
-SCRIPTS := $(shell $(PYTHON) -m imdb_lstm.variants)
+# The four variants and the three extensions, from their one list in imdb_lstm/variants.py.
+# EXTENSIONS=1: make run-all and make seeds train the extensions too.
+EXTENSIONS ?=
+LISTINGS := $(shell $(PYTHON) -m imdb_lstm.variants)
+EXTENDED := $(filter-out $(LISTINGS),$(shell $(PYTHON) -m imdb_lstm.variants --extensions))
+SCRIPTS := $(LISTINGS) $(if $(EXTENSIONS),$(EXTENDED))
 
 # The tutorial's settings; override for quick runs, e.g. EPOCHS=1 MAX_SAMPLES=500.
 EPOCHS ?= 3
@@ -45,12 +49,14 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends lint format clean $(SCRIPTS:.py=)
+.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
 	@echo "                 an interrupted run resumes from its last finished epoch (RESTART=1: start again)"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
+	@echo "make lstm_masked train one extension (likewise cnn_lstm_dropout, bidirectional_lstm: extensions/)"
+	@echo "                 EXTENSIONS=1: make run-all and make seeds train the three extensions too"
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
@@ -72,8 +78,12 @@ $(VENV)/.installed: $(REQUIREMENTS)
 run-all: venv
 	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(FLAGS)
 
-$(SCRIPTS:.py=): venv
+$(LISTINGS:.py=): venv
 	$(PY) $@.py $(FLAGS)
+
+# The extensions run as modules of the checkout, so that they find common.py.
+$(notdir $(EXTENDED:.py=)): venv
+	$(PY) -m extensions.$@ $(FLAGS)
 
 reproduce: venv
 	$(PY) -m tools.run_all --reproduce $(VARIANT) $(FLAGS)

@@ -1,6 +1,9 @@
 """The tutorial's four listings, as this project's scripts, with the test accuracy the
-tutorial published for each. The one list of variants: the tools, the tests and the
-Makefile (`python3 -m imdb_lstm.variants`) all take it from here."""
+tutorial published for each, and the extensions that test what the tutorial left open.
+The one list of variants: the tools, the tests and the Makefile
+(`python3 -m imdb_lstm.variants [--extensions]`) all take it from here."""
+
+import sys
 
 TUTORIAL_ACCURACY = {
     "lstm_basic": 0.8679,
@@ -8,16 +11,30 @@ TUTORIAL_ACCURACY = {
     "lstm_recurrent_dropout": 0.8282,
     "cnn_lstm": 0.8636,
 }
-# Each variant's fastest full-data epoch in seconds (docs/results/seeds/SEEDS.md): make
-# run-all starts the longest runs first, so the runs going at once finish together.
+VARIANTS = list(TUTORIAL_ACCURACY)  # in the tutorial's order
+SCRIPTS = [f"{variant}.py" for variant in VARIANTS]
+
+# extensions/: each is one of the four with one change in its model lines.
+EXTENDS = {
+    "cnn_lstm_dropout": "cnn_lstm",  # listing 2's Dropout layers in listing 4
+    "bidirectional_lstm": "lstm_basic",  # reads each review both ways
+    "lstm_masked": "lstm_basic",  # skips the padding (mask_zero=True)
+}
+EXTENSIONS = list(EXTENDS)
+EXTENSION_SCRIPTS = [f"extensions/{name}.py" for name in EXTENSIONS]
+
+# Each variant's fastest full-data epoch in seconds (docs/results/seeds/SEEDS.md,
+# docs/results/extensions/SEEDS.md): make run-all starts the longest runs first, so the
+# runs going at once finish together.
 EPOCH_SECONDS = {
     "lstm_basic": 140,
     "lstm_dropout_layers": 129,
     "lstm_recurrent_dropout": 216,
     "cnn_lstm": 76,
+    "cnn_lstm_dropout": 76,
+    "bidirectional_lstm": 280,
+    "lstm_masked": 140,
 }
-VARIANTS = list(TUTORIAL_ACCURACY)  # in the tutorial's order
-SCRIPTS = [f"{variant}.py" for variant in VARIANTS]
 
 if __name__ == "__main__":
-    print(" ".join(SCRIPTS))
+    print(" ".join(SCRIPTS + (EXTENSION_SCRIPTS if "--extensions" in sys.argv else [])))

@@ -17,7 +17,7 @@ from pathlib import Path
 from imdb_lstm import files
 from imdb_lstm.cli import duration, run, title
 from imdb_lstm.errors import UserError
-from imdb_lstm.variants import TUTORIAL_ACCURACY, VARIANTS
+from imdb_lstm.variants import EXTENSIONS, TUTORIAL_ACCURACY, VARIANTS
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,7 +63,7 @@ def load_results(paths: list[Path], folder: Path) -> list[dict]:
             f"{folder}/ holds runs of several backends ({', '.join(backends)}): one report "
             "compares one backend; keep each in its own folder (make's OUTPUT does)"
         )
-    order = {name: i for i, name in enumerate(VARIANTS)}
+    order = {name: i for i, name in enumerate(VARIANTS + EXTENSIONS)}
     return sorted(
         runs, key=lambda r: (order.get(r["variant"], len(order)), r["variant"], r["seed"])
     )

@@ -114,6 +114,13 @@ def thread_settings(jobs: int) -> dict[str, str]:
     }
 
 
+def script_environment(jobs: int) -> dict[str, str]:
+    """A script's environment: its share of the cores, and the checkout on the import
+    path so that the scripts in extensions/ find common.py."""
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return os.environ | thread_settings(jobs) | {"PYTHONPATH": path}
+
+
 def longest_first(jobs: list[Job]) -> list[Job]:
     """So that the runs going at once finish at about the same time."""
     return sorted(jobs, key=lambda job: -EPOCH_SECONDS.get(Path(job.script).stem, 0))
@@ -133,7 +140,7 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
     start = time.perf_counter()
     if board is None:
         print(f"{job.label} ...", flush=True)
-        code = subprocess.call(command)
+        code = subprocess.call(command, env=script_environment(jobs))
     else:
         job.output.mkdir(parents=True, exist_ok=True)
         log, progress = results.with_suffix(".log"), results.with_suffix(".progress")
@@ -145,7 +152,7 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
                 [*command, "--progress", str(progress)],
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                env=os.environ | thread_settings(jobs),
+                env=script_environment(jobs),
             )
     elapsed = duration(time.perf_counter() - start)
     if code == 0 and not results.exists():
