@@ -37,44 +37,23 @@ def build_model() -> keras.Model:
     )
 
 
-def compile_model(model: keras.Model, jit_compile: bool | str) -> None:
-    """The tutorial's training set-up; tools/bench.py times the model compiled here."""
+def main(argv: list[str] | None = None) -> None:
+    run = common.Run(__file__, argv)  # the flags and the seed: python lstm_basic.py --help
+    data = run.load_imdb(TOP_WORDS, MAX_REVIEW_LENGTH)
+
+    model = build_model()
     model.compile(
         loss="binary_crossentropy",
         optimizer="adam",
         metrics=["accuracy"],
-        jit_compile=jit_compile,
+        jit_compile=run.jit_compile,
     )
-
-
-# On CPU, XLA trained this model no faster (bench.py), so Keras's default stays.
-XLA_FASTER_ON_CPU = False
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = common.parse_args(__doc__, argv)
-    common.set_seed(args.seed)
-    data = common.load_imdb(args.data, TOP_WORDS, MAX_REVIEW_LENGTH, args.max_samples)
-
-    model = build_model()
-    compile_model(model, common.jit_compile(XLA_FASTER_ON_CPU, args))
     model.summary()
 
-    # Logs and times each epoch; an interrupted run resumes from its last finished one.
-    training = common.Training(__file__, args, data)
-    model.fit(
-        training.shuffled_batches(data.x_train, data.y_train),
-        epochs=args.epochs,
-        callbacks=training.callbacks,
-    )
-    loss, accuracy = model.evaluate(
-        data.x_test,
-        data.y_test,
-        batch_size=common.eval_batch_size(args),
-        verbose=0,
-        callbacks=training.callbacks,
-    )
-    common.save_run(__file__, args, model, data, training, loss, accuracy)
+    # An interrupted run resumes from its last finished epoch (common.Run).
+    model.fit(run.batches(data.x_train, data.y_train), epochs=run.epochs, callbacks=run.callbacks)
+    loss, accuracy = model.evaluate(data.x_test, data.y_test, **run.evaluate_options)
+    run.save(model, loss, accuracy)
     print(f"Accuracy: {accuracy * 100:.2f}%")
 
 

@@ -1,5 +1,6 @@
 """What a result was measured on: the machine, its GPUs, the versions, peak memory."""
 
+import datetime
 import importlib
 import os
 import platform
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import keras
 import numpy as np
+
+from imdb_lstm import threads as thread_counts
 
 
 def gpu_names() -> list[str]:
@@ -53,20 +56,9 @@ def vector_isa() -> str:
     return ""
 
 
-# The thread counts a run was given, by backend: they change its rounding, so results
-# and checkpoints record them. "default" is the backend's own choice (for TensorFlow, one
-# thread per CPU core in each pool).
-THREAD_SETTINGS = {
-    "tensorflow": {"intra_op": "TF_NUM_INTRAOP_THREADS", "inter_op": "TF_NUM_INTEROP_THREADS"},
-    "torch": {"intra_op": "OMP_NUM_THREADS"},
-}
-
-
 def threads() -> dict[str, int | str]:
-    """The backend's thread counts as this process set them, e.g. {"intra_op": 1,
-    "inter_op": 1}, or "default" where none was set."""
-    settings = THREAD_SETTINGS.get(keras.backend.backend(), {})
-    return {pool: int(os.environ.get(name) or 0) or "default" for pool, name in settings.items()}
+    """The Keras backend's thread counts in this process (imdb_lstm/threads.py)."""
+    return thread_counts.recorded(keras.backend.backend())
 
 
 def machine_description() -> str:
@@ -99,3 +91,16 @@ def peak_memory_mb() -> float:
     """The process's peak resident memory so far (Linux reports kB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def provenance() -> dict:
+    """What every results and benchmark file says about where and when it was measured:
+    besides the seed, the machine, the versions and the thread counts fix a run's
+    numbers (docs/reproducible.md)."""
+    return {
+        "versions": versions(),
+        "machine": machine_description(),
+        "threads": threads(),
+        "vector_isa": vector_isa(),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }

@@ -23,6 +23,13 @@ EXTENDS = {
 EXTENSIONS = list(EXTENDS)
 EXTENSION_SCRIPTS = [f"extensions/{name}.py" for name in EXTENSIONS]
 
+# The models XLA trains faster than Keras's default on a CPU-only TensorFlow machine, so
+# common.Run compiles them with it. make bench, median ms a training step without / with
+# XLA (docs/results/bench/bench.json, 2-core Intel Xeon): lstm_basic 165.4 / 241.9,
+# lstm_dropout_layers 175.4 / 513.6, lstm_recurrent_dropout 387.8 / 247.6, cnn_lstm
+# 121.8 / 156.1. The extensions keep Keras's default, as the models they extend.
+XLA_FASTER_ON_CPU = {"lstm_recurrent_dropout"}
+
 # Each variant's fastest full-data epoch in seconds (docs/results/seeds/SEEDS.md,
 # docs/results/extensions/SEEDS.md): make run-all starts the longest runs first, so the
 # runs going at once finish together.

@@ -17,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from imdb_lstm import threads  # noqa: E402 (from the checkout, just put on the path)
 
 # The suite never touches the user's own files: before any test or fixture runs, HOME
 # and KERAS_HOME point into a folder of the suite's own, for this process and every
@@ -165,7 +166,7 @@ def make(
 
 # The thread counts make run-all gives each of the runs it trains at once on a machine of
 # 2 cores (one thread per core): a run by hand with these gives the same numbers.
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+ONE_THREAD = threads.environment(1)
 
 
 # The flags of every tiny training run here, as the scripts and as make take them: two

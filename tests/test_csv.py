@@ -8,7 +8,6 @@ import gzip
 import json
 import shutil
 import sys
-from argparse import Namespace
 from pathlib import Path
 
 import keras
@@ -17,7 +16,7 @@ import pytest
 from conftest import ROOT, SUITE_KERAS_HOME
 
 import predict
-from imdb_lstm import cli, csv_reviews
+from imdb_lstm import cli, csv_reviews, results
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.model_files import save_model
 from tools import stanford_csv
@@ -143,13 +142,10 @@ def test_split_and_label_counts_are_written_to_the_results_json(tmp_path):
     data = common.load_imdb(str(write(tmp_path / "reviews.csv", TINY_CSV)), 9, 5)
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")])
     model.compile(loss="binary_crossentropy")
-    args = Namespace(
-        output=str(tmp_path / "run"), epochs=1, batch_size=2, seed=7, max_samples=None,
-        tutorial_defaults=False, restart=False, progress=None,
-    )  # fmt: skip
-    training = common.Training("cnn_lstm.py", args, data)
-    training.log.history = {"loss": [0.5]}
-    path = common.save_run("cnn_lstm.py", args, model, data, training, 0.6, 0.5)
+    log = results.TrainingLog()
+    log.history = {"loss": [0.5]}
+    settings = {"variant": "cnn_lstm", "data": data.source}
+    path = results.write(tmp_path / "run", settings, model, data, log, None, (0.6, 0.5))
     result = json.loads(path.read_text())
     assert result["split"] == {
         "rule": "the split column: train or test",

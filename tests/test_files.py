@@ -6,9 +6,15 @@ import os
 import keras
 import pytest
 
-from imdb_lstm import files, machine, model_files
+from imdb_lstm import files, machine, model_files, results
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.errors import UserError
+
+# A run's settings (imdb_lstm/results.py SAME_RUN) for the tests that write results.
+SETTINGS = {
+    "variant": "lstm_basic", "data": "tiny", "backend": "tensorflow", "epochs": 1,
+    "batch_size": 2, "seed": 0, "max_samples": 2, "tutorial_defaults": False,
+}  # fmt: skip
 
 
 def tiny_model() -> keras.Model:
@@ -73,7 +79,6 @@ def test_versions_come_from_each_package_and_never_fail(monkeypatch):
 
 
 def test_results_are_written_before_the_model(tmp_path, monkeypatch):
-    import common
 
     import argparse
 
@@ -81,23 +86,13 @@ def test_results_are_written_before_the_model(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(model_files, "save_model", disk_full)
-    args = argparse.Namespace(
-        output=str(tmp_path),
-        epochs=1,
-        batch_size=2,
-        seed=0,
-        max_samples=2,
-        tutorial_defaults=False,
-        restart=False,
-        progress=None,
-    )
     data = argparse.Namespace(
         y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
     )
-    training = common.Training("lstm_basic.py", args, data)
-    training.log.restore({"loss": [0.5], "accuracy": [0.75]}, [2.0])
+    log = results.TrainingLog()
+    log.restore({"loss": [0.5], "accuracy": [0.75]}, [2.0])
     with pytest.raises(UserError, match="could not write results to .*disk full"):
-        common.save_run("lstm_basic.py", args, tiny_model(), data, training, 0.25, 0.5)
+        results.write(tmp_path, SETTINGS, tiny_model(), data, log, None, (0.25, 0.5))
     saved = json.loads((tmp_path / "lstm_basic.json").read_text())
     assert saved["test_accuracy"] == 0.5 and saved["history"] == {"loss": [0.5], "accuracy": [0.75]}
 
@@ -122,20 +117,15 @@ def test_results_name_the_cpus_vector_instructions(flags, isa, monkeypatch):
 
 
 def test_an_output_folder_that_is_a_file_is_one_clear_line_and_the_file_is_kept(tmp_path):
-    import common
 
     import argparse
 
     blocking = tmp_path / "results"
     blocking.write_text("my notes\n")
-    args = argparse.Namespace(
-        output=str(blocking), epochs=1, batch_size=2, seed=0, max_samples=2,
-        tutorial_defaults=False, restart=False, progress=None,
-    )  # fmt: skip
     data = argparse.Namespace(
         y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
     )
-    training = common.Training("lstm_basic.py", args, data)
+    log = results.TrainingLog()
     with pytest.raises(UserError, match=f"could not write results to {blocking}: "):
-        common.save_run("lstm_basic.py", args, tiny_model(), data, training, 0.25, 0.5)
+        results.write(blocking, SETTINGS, tiny_model(), data, log, None, (0.25, 0.5))
     assert blocking.read_text() == "my notes\n"

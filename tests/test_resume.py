@@ -7,13 +7,14 @@ import io
 import json
 import subprocess
 import sys
-from argparse import Namespace
 
 import pytest
 from conftest import ROOT, run_command
 
 from imdb_lstm import progress, resume
 from imdb_lstm.errors import UserError
+from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS
+from tools import board
 from tools.check_resume import kill_in_second_epoch
 
 # Two epochs of 4 steps each on 64 reviews: a kill after the first epoch lands in the second.
@@ -168,11 +169,9 @@ def test_restart_throws_the_checkpoint_away(tmp_path, capsys):
 def test_run_all_prints_one_plain_line_per_finished_epoch_off_a_terminal(run_all_output):
     """make run-all's output was captured (not a terminal): no progress bar, no escapes."""
     printed = (run_all_output / "make.log").read_text()
-    for i, script in enumerate(
-        ["lstm_basic.py", "lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"],
-        start=1,
-    ):
-        assert printed.count(f"[{i}/4] {script}: epoch 1/1 done in ") == 1, printed
+    for i, script in enumerate(SCRIPTS + EXTENSION_SCRIPTS, start=1):
+        for epoch in (1, 2):
+            assert printed.count(f"[{i}/7] {script}: epoch {epoch}/2 done in ") == 1, printed
     assert "\x1b" not in printed and "\r" not in printed and "━" not in printed
 
 
@@ -181,39 +180,62 @@ def write_events(path, *events):
         file.writelines(json.dumps(event) + "\n" for event in events)
 
 
-def test_the_board_redraws_a_line_per_run_in_place_on_a_terminal(tmp_path, monkeypatch):
+@pytest.fixture
+def two_runs(tmp_path, monkeypatch):
+    """Progress files of two runs, a clock stopped at 1000 s, and a way to move it."""
     now = [1000.0]
-    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
-    screen = io.StringIO()
-    board = progress.Board(screen, live=True)
-    board.add("[1/2] lstm_basic.py", tmp_path / "a.jsonl")
-    board.add("[2/2] cnn_lstm.py", tmp_path / "b.jsonl")
-    write_events(tmp_path / "a.jsonl", {"event": "start", "epochs": 3, "steps": 391})
-    write_events(
-        tmp_path / "a.jsonl",
-        {"event": "step", "epoch": 1, "step": 100, "train_seconds": 50.0, "steps_done": 100},
-    )
-    now[0] += 65
-    board.refresh()
-    # 100 steps took 50 s: 291 + 2 x 391 steps are left, 536.5 s.
-    assert screen.getvalue() == (
-        "  [1/2] lstm_basic.py  epoch 1/3  step 100/391  elapsed 1m05s  left ~8m56s\n"
-        "  [2/2] cnn_lstm.py  starting  elapsed 1m05s\n"
-    )
-    write_events(
-        tmp_path / "a.jsonl",
-        {"event": "epoch", "epoch": 1, "seconds": 195.6, "logs": {"accuracy": 0.7, "loss": 0.5}},
-    )
-    write_events(tmp_path / "b.jsonl", {"event": "start", "epochs": 3, "steps": 391})
-    screen.seek(0)
-    screen.truncate()
-    board.refresh()
-    # Up two lines and clear; the finished epoch, then both runs again.
-    assert screen.getvalue() == (
-        "\x1b[2F\x1b[J"
+    monkeypatch.setattr(board.time, "monotonic", lambda: now[0])
+    files = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+
+    def later(seconds):
+        now[0] += seconds
+
+    return files, later
+
+
+def first_epoch_of_lstm_basic(files, later, screen: board.Board) -> None:
+    """lstm_basic trains 100 of 391 steps in 50 s, 65 s after the start, then ends its
+    first epoch in 195.6 s; cnn_lstm starts."""
+    screen.add("[1/2] lstm_basic.py", files[0])
+    screen.add("[2/2] cnn_lstm.py", files[1])
+    write_events(files[0], {"event": "start", "epochs": 3, "steps": 391})
+    step = {"event": "step", "epoch": 1, "step": 100, "train_seconds": 50.0, "steps_done": 100}
+    write_events(files[0], step)
+    later(65)
+    screen.refresh()
+    logs = {"accuracy": 0.7, "loss": 0.5}
+    write_events(files[0], {"event": "epoch", "epoch": 1, "seconds": 195.6, "logs": logs})
+    write_events(files[1], {"event": "start", "epochs": 3, "steps": 391})
+    screen.refresh()
+
+
+def test_the_board_draws_a_live_line_per_run_on_a_terminal(two_runs):
+    output = io.StringIO()
+    with board.Board(output, live=True) as screen:
+        first_epoch_of_lstm_basic(*two_runs, screen)
+    drawn = output.getvalue()
+    # 100 steps took 50 s: 291 + 2 x 391 steps were left, 536.5 s; then 2 x 391, 391 s.
+    for line in [
+        "  [1/2] lstm_basic.py  epoch 1/3  step 100/391  elapsed 1m05s  left ~8m56s\n",
+        "  [2/2] cnn_lstm.py  starting  elapsed 1m05s",
+        "[1/2] lstm_basic.py: epoch 1/3 done in 3m16s - accuracy 0.7000 - loss 0.5000\n",
+        "  [1/2] lstm_basic.py  epoch 1/3  step 391/391  elapsed 1m05s  left ~6m31s\n",
+        "  [2/2] cnn_lstm.py  epoch 1/3  step 0/391  elapsed 1m05s  left ?",
+    ]:
+        assert line in drawn
+    assert drawn.count("epoch 1/3 done") == 1  # printed once, above the live lines
+    assert "\x1b[2K" in drawn  # the live lines are redrawn in place
+
+
+def test_off_a_terminal_the_board_prints_finished_epochs_only(two_runs):
+    output = io.StringIO()
+    with board.Board(output, live=False) as screen:
+        first_epoch_of_lstm_basic(*two_runs, screen)
+        screen.say("x" * 150)  # a long line stays one line
+    assert output.getvalue() == (
         "[1/2] lstm_basic.py: epoch 1/3 done in 3m16s - accuracy 0.7000 - loss 0.5000\n"
-        "  [1/2] lstm_basic.py  epoch 1/3  step 391/391  elapsed 1m05s  left ~6m31s\n"
-        "  [2/2] cnn_lstm.py  epoch 1/3  step 0/391  elapsed 1m05s  left ?\n"
+        + "x" * 150
+        + "\n"
     )
 
 
@@ -227,24 +249,21 @@ def test_a_progress_line_still_being_written_waits(tmp_path):
     assert reader.new_events() == [{"event": "step", "epoch": 1}]
 
 
-def test_training_settings_name_what_makes_two_runs_the_same():
+def test_the_checkpoint_is_of_the_run_its_settings_name(stanford_tarball, tmp_path):
     import common
 
-    args = Namespace(
-        output="out", epochs=3, batch_size=64, seed=7, max_samples=None,
-        tutorial_defaults=False, restart=False, progress=None,
-    )  # fmt: skip
-    data = Namespace(source="aclImdb_v1.tar.gz", y_train=[0] * 25_000)
-    training = common.Training("cnn_lstm.py", args, data)
-    assert training.backup.settings == {
-        "script": "cnn_lstm.py",
-        "data": "aclImdb_v1.tar.gz",
-        "train_reviews": 25_000,
+    flags = ["--data", str(stanford_tarball), "--output", str(tmp_path), "--seed", "3"]
+    run = common.Run(str(ROOT / "cnn_lstm.py"), flags)
+    run.load_imdb(5000, 500)
+    assert run.backup.settings == {
+        "variant": "cnn_lstm",
+        "data": str(stanford_tarball),
         "backend": "tensorflow",
         "epochs": 3,
         "batch_size": 64,
-        "seed": 7,
+        "seed": 3,
         "max_samples": None,
         "tutorial_defaults": False,
+        "train_reviews": 120,
     }
-    assert str(training.backup.folder) == "out/cnn_lstm.backup"
+    assert run.backup.folder == tmp_path / "cnn_lstm.backup"

@@ -8,7 +8,8 @@ import sys
 import pytest
 from conftest import ONE_THREAD, TINY, TINY_MAKE, make, png_size, run_command
 
-from imdb_lstm import cli
+from imdb_lstm import cli, results
+from imdb_lstm import flags as script_flags
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import VARIANTS
 from tools import compare, run_all
@@ -156,6 +157,7 @@ def fake_run(variant, accuracy, **overrides):
         "train_reviews": 25000,
         "test_reviews": 25000,
         "data": "aclImdb_v1.tar.gz",
+        "backend": "tensorflow",
         "versions": {"python": "3.11", "keras": "3.15.1", "backend": "tensorflow"},
         "machine": "Test CPU (2 cores)",
         "date": "2026-11-27T12:00:00+00:00",
@@ -343,15 +345,19 @@ def test_compare_never_mixes_backends(tmp_path):
     )
 
 
-def test_a_run_of_another_backend_is_not_taken_for_done(tmp_path):
-    jax = {"python": "3.11", "keras": "3.15.1", "backend": "jax", "jax": "0.10.2"}
+def test_a_run_is_done_with_its_results_and_model_from_the_same_settings(tmp_path):
+    """What make seeds skips: results of the same run, and the model saved after them."""
     run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False)
-    (tmp_path / "lstm_basic.json").write_text(json.dumps({**run, "versions": jax}))
     flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64", "--seed", "1"]
-    expected = run_all.common.parse_args(None, flags)
-    assert not run_all.done_earlier(tmp_path / "lstm_basic.json", expected)
-    (tmp_path / "lstm_basic.json").write_text(json.dumps(run))  # the same run on TensorFlow
-    assert run_all.done_earlier(tmp_path / "lstm_basic.json", expected)
+    settings = results.same_run("lstm_basic", script_flags.parse_args(None, flags))
+    (tmp_path / "lstm_basic.json").write_text(json.dumps(run))
+    assert not results.finished(tmp_path, settings)  # no model yet: its save failed
+    (tmp_path / "lstm_basic.keras").write_bytes(b"a model")
+    assert results.finished(tmp_path, settings)
+    (tmp_path / "lstm_basic.json").write_text(json.dumps({**run, "backend": "jax"}))
+    assert not results.finished(tmp_path, settings)  # another backend's run
+    (tmp_path / "lstm_basic.json").write_text(json.dumps({**run, "seed": 2}))
+    assert not results.finished(tmp_path, settings)
 
 
 def test_make_run_all_exits_non_zero_when_a_run_fails(tmp_path):

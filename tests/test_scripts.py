@@ -1,21 +1,21 @@
 """The four scripts: run end to end by `make run-all` (tests/conftest.py), and one by hand
 as a reader runs it; their flags, their output and their results."""
 
-import common
-
+import ast
 import difflib
 import json
 import os
 import re
 
+import keras
 import numpy as np
 import pytest
 from conftest import ONE_THREAD, ROOT, TINY, run_command
 
 import lstm_dropout_layers
-from imdb_lstm import cli
+from imdb_lstm import backend, cli
 from imdb_lstm.errors import UserError
-from imdb_lstm.variants import SCRIPTS, VARIANTS
+from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS, VARIANTS
 
 
 def test_every_script_writes_its_results_and_model(run_all_output, stanford_tarball):
@@ -97,7 +97,7 @@ def test_same_seed_same_data_gives_identical_results(by_hand, run_all_output):
 )
 def test_bad_flags_are_rejected_by_argparse(flags, complaint, capsys):
     with pytest.raises(SystemExit) as exit:
-        common.parse_args(lstm_dropout_layers.__doc__, flags)
+        lstm_dropout_layers.main(flags)
     assert exit.value.code == 2
     assert complaint in capsys.readouterr().err
 
@@ -139,7 +139,7 @@ def test_scripts_differ_only_in_docstring_and_model():
 
 
 def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
-    batches = common._ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
+    batches = backend.ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
     epochs = []
     for _ in range(2):
         rows = [batches[i] for i in range(len(batches))]
@@ -152,7 +152,7 @@ def test_shuffled_batches_for_other_backends_cover_every_review_each_epoch():
 
 
 def test_shuffled_batches_on_tensorflow_reshuffle_every_epoch():
-    batches = common.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
+    batches = backend.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=0)
     epochs = [[int(v) for _, y in batches for v in y.numpy()] for _ in range(2)]
     assert [len(y) for _, y in batches] == [4, 4, 2]
     assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(10))
@@ -160,7 +160,7 @@ def test_shuffled_batches_on_tensorflow_reshuffle_every_epoch():
 
 
 # The order today's shuffled_batches gives ten reviews, batch size 4, seed 7 (after
-# common.set_seed(7), as the scripts run), written out when resuming was added: an
+# keras.utils.set_random_seed(7), as the scripts run), written out when resuming was added: an
 # uninterrupted run must keep training on exactly these batches, so the committed
 # results stay valid.
 SEED_7_ORDER_TENSORFLOW = [
@@ -181,13 +181,13 @@ def tensorflow_epochs(batches, epochs: int) -> list:
 
 
 def test_shuffled_batches_keep_todays_order_on_tensorflow():
-    common.set_seed(7)
-    batches = common.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=7)
+    keras.utils.set_random_seed(7)
+    batches = backend.shuffled_batches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=7)
     assert tensorflow_epochs(batches, 3) == SEED_7_ORDER_TENSORFLOW
 
 
 def test_shuffled_batches_keep_todays_order_on_other_backends():
-    batches = common._ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=7)
+    batches = backend.ShuffledBatches(np.arange(10) * 10, np.arange(10), batch_size=4, seed=7)
     epochs = []
     for _ in range(3):
         epochs.append([batches[i][1].tolist() for i in range(len(batches))])
@@ -247,3 +247,28 @@ def test_the_recorded_numbers_still_come_out(variant, run_all_output):
     assert run["test_accuracy"] == pytest.approx(accuracy, abs=1e-6)
     # Loss to 4 decimals: the last bits may differ between CPUs (docs/reproducible.md).
     assert run["test_loss"] == pytest.approx(loss, abs=1e-4)
+
+
+def project_names(script: str) -> set[str]:
+    """What main() names of the project: common.X, and run.X of the Run it makes."""
+    tree = ast.parse((ROOT / script).read_text())
+    main = next(node for node in tree.body if getattr(node, "name", "") == "main")
+    return {
+        ast.unparse(node)
+        for node in ast.walk(main)
+        if isinstance(node, ast.Attribute) and ast.unparse(node.value) in ("common", "run")
+    }
+
+
+@pytest.mark.parametrize("script", SCRIPTS + EXTENSION_SCRIPTS)
+def test_main_names_at_most_eight_things_of_the_project(script):
+    assert project_names(script) == {
+        "common.Run",
+        "run.load_imdb",
+        "run.jit_compile",
+        "run.batches",
+        "run.epochs",
+        "run.callbacks",
+        "run.evaluate_options",
+        "run.save",
+    }

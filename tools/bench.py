@@ -16,25 +16,26 @@ import argparse
 import contextlib
 import functools
 import gzip
-import importlib
 import os
 import statistics
 import tarfile
 import tempfile
 import time
+import timeit
 import tracemalloc
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from imdb_lstm import backend, files, flags, machine
 from imdb_lstm import data as imdb_data
-from imdb_lstm import files, machine
 from imdb_lstm.cli import positive_int, title
-from imdb_lstm.variants import VARIANTS
+from imdb_lstm.variants import EXTENSIONS, VARIANTS, XLA_FASTER_ON_CPU
+from tools.script_models import compiled_model, script
 
 TUTORIAL_EVAL_BATCH = 32  # model.evaluate's default, which the tutorial uses
-SCRIPT_DEFAULTS = common.parse_args(None, [])  # the seed and batch size the scripts use
+SCRIPT_DEFAULTS = flags.parse_args(None, [])  # the seed and batch size the scripts use
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,9 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--variants",
         nargs="+",
-        choices=VARIANTS,
+        choices=VARIANTS + EXTENSIONS,
         default=VARIANTS,
-        help="models to time (default: all four)",
+        help=f"models to time (default: the four; the extensions: {', '.join(EXTENSIONS)})",
     )
     parser.add_argument(
         "--repeats",
@@ -86,13 +87,11 @@ def time_calls(step, warmup: int, repeats: int) -> dict[str, float]:
     """Seconds per call of `step()`: median, min and max of `repeats` after `warmup`."""
     for _ in range(warmup):
         step()
-    return summary([timed(step) for _ in range(repeats)])
+    return summary(timeit.repeat(step, number=1, repeat=repeats))
 
 
 def timed(step) -> float:
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
+    return timeit.timeit(step, number=1)
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
@@ -111,7 +110,10 @@ def forward_flops_per_review(model: keras.Model) -> int:
     flops = 0
     for layer in model.layers:
         steps, features = layer.input.shape[1], layer.input.shape[-1]
-        if isinstance(layer, keras.layers.LSTM):
+        if isinstance(layer, keras.layers.Bidirectional):  # an LSTM each way
+            units = layer.forward_layer.units
+            flops += 2 * steps * 2 * 4 * units * (features + units)
+        elif isinstance(layer, keras.layers.LSTM):
             flops += steps * 2 * 4 * layer.units * (features + layer.units)
         elif isinstance(layer, keras.layers.Conv1D):
             flops += layer.output.shape[1] * 2 * layer.kernel_size[0] * features * layer.filters
@@ -134,16 +136,17 @@ SETUPS = {
     "xla_off": (False, common.EVAL_BATCH_SIZE),
     "xla_on": (True, common.EVAL_BATCH_SIZE),
 }
-# Op determinism cannot be turned off again, so every XLA model is compiled first.
+# As in the scripts, XLA models are compiled with op determinism off, the others with it
+# on; then all are timed with it on.
 BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 
 
-def compiled_steps(variant, setup: str, args: argparse.Namespace):
-    """The script's model, built and compiled by the script's own functions for `setup`,
-    and its warmed-up train and eval steps."""
-    common.set_seed(SCRIPT_DEFAULTS.seed)
-    model = variant.build_model()
-    variant.compile_model(model, SETUPS[setup][0])
+def compiled_steps(name: str, setup: str, args: argparse.Namespace):
+    """The script's model, built by the script and compiled as it does for `setup`, and
+    its warmed-up train and eval steps."""
+    keras.utils.set_random_seed(SCRIPT_DEFAULTS.seed)
+    variant = script(name)
+    model = compiled_model(name, SETUPS[setup][0])
     rng = np.random.default_rng(0)
     x, y = synthetic_batch(variant, args.batch_size, rng)
     x_eval, y_eval = synthetic_batch(variant, SETUPS[setup][1], rng)
@@ -160,26 +163,25 @@ def compile_all(names: list[str], args: argparse.Namespace) -> dict[str, dict]:
     """Every variant's steps for every set-up: XLA ones first, then op determinism on."""
     steps = {name: {} for name in names}
     for group in BUILD_ORDER:
-        if "xla_on" not in group:
-            common.enable_op_determinism()
+        backend.op_determinism("xla_on" not in group)
         for name in names:
             for setup in group:
-                steps[name][setup] = compiled_steps(importlib.import_module(name), setup, args)
+                steps[name][setup] = compiled_steps(name, setup, args)
     return {name: {setup: steps[name][setup] for setup in SETUPS} for name in names}
 
 
 def bench_variant(name: str, steps: dict, args: argparse.Namespace, peak: float) -> dict:
     """Train and eval step timings of each set-up, interleaved round by round so that
     the machine's drift affects every set-up alike."""
-    variant = importlib.import_module(name)
     seconds = {setup: ([], []) for setup in SETUPS}
     for _ in range(args.repeats):
         for setup, (train, evaluate) in steps.items():
             seconds[setup][0].append(timed(train))
             seconds[setup][1].append(timed(evaluate))
 
-    flops = forward_flops_per_review(variant.build_model())
-    result = {"forward_flops_per_review": flops, "xla_faster_on_cpu": variant.XLA_FASTER_ON_CPU}
+    flops = forward_flops_per_review(script(name).build_model())
+    xla_faster = name in XLA_FASTER_ON_CPU
+    result = {"forward_flops_per_review": flops, "xla_faster_on_cpu": xla_faster}
     for setup, (train_seconds, eval_seconds) in seconds.items():
         train, evaluate = summary(train_seconds), summary(eval_seconds)
         gflops = 3 * flops * args.batch_size / train["median"] / 1e9  # backward ~ 2x forward
@@ -192,7 +194,7 @@ def bench_variant(name: str, steps: dict, args: argparse.Namespace, peak: float)
             "eval_batch_seconds": evaluate,
             "eval_reviews_per_second": SETUPS[setup][1] / evaluate["median"],
         }
-    result["project"] = "xla_on" if common.uses_xla(variant.XLA_FASTER_ON_CPU) else "xla_off"
+    result["project"] = "xla_on" if backend.uses_xla(xla_faster) else "xla_off"
     project, tutorial = result[result["project"]], result["tutorial"]
     result["train_speedup"] = (
         tutorial["train_step_seconds"]["median"] / project["train_step_seconds"]["median"]
@@ -236,8 +238,8 @@ def bench_loading(data: str) -> dict:
     """Seconds to load the data set, encoding it afresh and from the cache, and the peak
     memory that encoding allocates, against what it must hold: the padded arrays and
     the raw text."""
-    script = importlib.import_module(VARIANTS[0])  # all four read the same data
-    shape = (script.TOP_WORDS, script.MAX_REVIEW_LENGTH)
+    listing = script(VARIANTS[0])  # all four read the same data
+    shape = (listing.TOP_WORDS, listing.MAX_REVIEW_LENGTH)
     result = {}
     with empty_keras_cache():
         for label in ("encode", "cached"):
@@ -306,11 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     files.write_json(
         output / "bench.json",
         {
-            "machine": machine.machine_description(),
-            "versions": machine.versions(),
-            # TensorFlow reads these at start-up; make seeds JOBS=2 sets them to 1.
-            "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
-            "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "default"),
+            **machine.provenance(),
             "batch_size": args.batch_size,
             "repeats": args.repeats,
             "matmul_peak_gflops": peak,

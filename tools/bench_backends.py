@@ -12,9 +12,7 @@ medians in ms and each backend's ratio to TensorFlow.
 """
 
 import argparse
-import datetime
 import functools
-import importlib
 import json
 import os
 import statistics
@@ -64,33 +62,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def time_steps(variants: list[str], steps: int) -> dict:
     """In this process's backend: seconds per training step of each variant."""
-    import common
+    from imdb_lstm.quiet import keras
 
-    from imdb_lstm import machine
-    from tools import bench
+    from imdb_lstm import backend, flags, machine
+    from imdb_lstm.variants import XLA_FASTER_ON_CPU
+    from tools import bench, script_models
 
-    args = common.parse_args(None, [])
-    scripts = {name: importlib.import_module(name) for name in variants}
+    args = flags.parse_args(None, [])
     seconds = {}
-    # The XLA models first: the others turn op determinism on, and Keras refuses XLA then.
-    for name in sorted(
-        variants, key=lambda name: not common.uses_xla(scripts[name].XLA_FASTER_ON_CPU)
-    ):
-        script = scripts[name]
-        common.set_seed(args.seed)
-        model = script.build_model()
-        jit_compile = common.jit_compile(script.XLA_FASTER_ON_CPU, args)
-        script.compile_model(model, jit_compile)
-        x, y = bench.synthetic_batch(script, args.batch_size, np.random.default_rng(0))
+    for name in variants:
+        keras.utils.set_random_seed(args.seed)
+        jit_compile = backend.jit_compile(name in XLA_FASTER_ON_CPU)  # as common.Run does
+        model = script_models.compiled_model(name, jit_compile)
+        x, y = bench.synthetic_batch(
+            script_models.script(name), args.batch_size, np.random.default_rng(0)
+        )
         step = functools.partial(model.train_on_batch, x, y)
         step()  # compiles it
         seconds[name] = [bench.timed(step) for _ in range(steps)]
-    return {
-        "seconds": seconds,
-        "versions": machine.versions(),
-        "threads": machine.threads(),
-        "machine": machine.machine_description(),
-    }
+    return {"seconds": seconds, **machine.provenance()}
 
 
 def worker_round(backend: str, args: argparse.Namespace) -> dict:
@@ -140,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         else None,
         "rounds": rounds,
         "machine": next(iter(rounds.values()))[0]["machine"],
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": next(iter(rounds.values()))[-1]["date"],
     }
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)

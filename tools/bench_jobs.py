@@ -11,7 +11,6 @@ accuracy to <output>/bench-jobs.json. Other flags go to tools/run_all.py.
 import common
 
 import argparse
-import datetime
 import json
 import sys
 import time
@@ -76,9 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "what": "make run-all's wall time with each --jobs setting, one after the other",
         "flags": flags,
         "settings": timings,
-        "machine": machine.machine_description(),
-        "versions": machine.versions(),
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        **machine.provenance(),
     }
     output.mkdir(parents=True, exist_ok=True)
     files.write_json(output / "bench-jobs.json", report)

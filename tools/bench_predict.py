@@ -18,7 +18,6 @@ import common
 import argparse
 import contextlib
 import csv
-import datetime
 import io
 import statistics
 import tempfile
@@ -124,9 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         "labeling_accuracy_on_test_rows": accuracy_on_test_rows(rows),
         "csv_batch_rows": predict.CSV_BATCH_ROWS,
         "evaluate_batch_size": common.EVAL_BATCH_SIZE,
-        "versions": machine.versions(),
-        "machine": machine.machine_description(),
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        **machine.provenance(),
     }
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ agree to the last bit. Other flags go to the script.
 """
 
 import argparse
-import datetime
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from imdb_lstm import files
+from imdb_lstm import files, threads
 from imdb_lstm.cli import run, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.progress import Reader
@@ -27,7 +26,7 @@ from imdb_lstm.progress import Reader
 ROOT = Path(__file__).resolve().parent.parent
 COMPARED = ["history", "test_loss", "test_accuracy"]
 # One thread each: the two runs share a 2-core machine, and both must use the same counts.
-ONE_THREAD = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": "1"}
+ONE_THREAD = threads.environment(1)
 
 
 def kill_in_second_epoch(command: list[str], progress_file: Path, **popen: object) -> None:
@@ -85,9 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {
             kind: {key: run[key] for key in [*COMPARED, "threads"]} for kind, run in runs.items()
         },
-        "machine": runs["whole"]["machine"],
-        "versions": runs["whole"]["versions"],
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        # Where and when: the run never stopped says (imdb_lstm/machine.py's provenance).
+        **{key: runs["whole"][key] for key in ("machine", "versions", "vector_isa", "date")},
     }
     files.write_json(output / "check-resume.json", report)
     same = all(equal.values())

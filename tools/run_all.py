@@ -17,7 +17,7 @@ variants over seeds (SEEDS.md, seeds.png).
     python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
 """
 
-import common
+from imdb_lstm.quiet import keras  # noqa: F401 (first: Keras without TensorFlow's notices)
 
 import argparse
 import json
@@ -29,12 +29,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from imdb_lstm import machine
+from imdb_lstm import cli, machine, threads
+from imdb_lstm import flags as script_flags
 from imdb_lstm.cli import duration, non_negative_int, positive_int, title
-from imdb_lstm.data import data_source
-from imdb_lstm.progress import Board
+from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
 from tools import compare
+from tools.board import Board
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,14 +105,7 @@ def default_jobs() -> int:
 def thread_settings(jobs: int) -> dict[str, str]:
     """The environment that gives each of `jobs` runs at once its share of the cores (none
     for a run alone: the backend's defaults). Checkpoints and results record them."""
-    if jobs == 1:
-        return {}
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    return {
-        "TF_NUM_INTRAOP_THREADS": threads,
-        "TF_NUM_INTEROP_THREADS": "1",
-        "OMP_NUM_THREADS": threads,
-    }
+    return {} if jobs == 1 else threads.environment(max(1, (os.cpu_count() or 1) // jobs))
 
 
 def script_environment(jobs: int) -> dict[str, str]:
@@ -178,9 +172,9 @@ def run_jobs(todo: list[Job], jobs: int) -> list[str]:
     thread counts it started with."""
     if jobs == 1:
         return [job.label for job in todo if run_script(job) is None]
-    board = Board(sys.stdout, live=sys.stdout.isatty() and os.environ.get("TERM") != "dumb")
+    live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     order = longest_first(todo)
-    with ThreadPoolExecutor(min(jobs, len(todo)) or 1) as pool:
+    with Board(sys.stdout, live) as board, ThreadPoolExecutor(min(jobs, len(todo)) or 1) as pool:
         futures = [pool.submit(run_script, job, jobs, board) for job in order]
         while wait(futures, timeout=1).not_done:
             board.refresh()
@@ -207,20 +201,6 @@ def run_all(scripts: list[str], flags: list[str], output: Path, jobs: int = 1) -
     return report_failures([job.script for job in todo if job.label in failed], len(scripts))
 
 
-def done_earlier(results: Path, expected: argparse.Namespace) -> bool:
-    """Whether `results` holds a finished run with the flags of `expected`."""
-    try:
-        run = json.loads(results.read_text())
-    except (OSError, ValueError):
-        return False
-    backend = run.get("versions", {}).get("backend")
-    return (
-        run.get("data") == data_source(expected.data)
-        and backend == common.keras.backend.backend()
-        and all(run.get(name) == getattr(expected, name) for name in common.RUN_SETTINGS)
-    )
-
-
 def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], jobs: int) -> int:
     """Every script once per seed, `jobs` at a time; then the comparison over seeds."""
     runs = [(seed, script) for seed in seeds for script in scripts]
@@ -228,7 +208,8 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
     for i, (seed, script) in enumerate(runs, start=1):
         label = f"[{i}/{len(runs)}] {Path(script).stem} seed {seed}"
         job = Job(script, [*flags, "--seed", str(seed)], output / str(seed), label)
-        if done_earlier(job.results, common.parse_args(None, job.flags)):
+        settings = same_run(Path(script).stem, script_flags.parse_args(None, job.flags))
+        if finished(job.output, settings):
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
@@ -278,4 +259,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    common.run(lambda: sys.exit(main()))
+    cli.run(lambda: sys.exit(main()))

@@ -1,0 +1,111 @@
+"""What a training run reports: the log of its epochs, and <output>/<variant>.json with
+<output>/<variant>.keras beside it. Also the one definition of "the same run", which the
+checkpoint (imdb_lstm/resume.py) and make seeds' skipping both use."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from imdb_lstm import files, machine, model_files
+from imdb_lstm.data import ImdbData, data_source
+from imdb_lstm.errors import UserError
+
+# What makes two runs of a script the same run: a checkpoint of another is not resumed,
+# and make seeds does not take another's results for its own. Results record each.
+SAME_RUN = ["variant", "data", "backend", "epochs", "batch_size", "seed", "max_samples"]
+SAME_RUN += ["tutorial_defaults"]
+
+
+def same_run(variant: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The settings that make the run of `variant` with the flags `args` the run it is."""
+    given = {"variant": variant, "data": data_source(args.data), "backend": keras.backend.backend()}
+    return {name: given[name] if name in given else getattr(args, name) for name in SAME_RUN}
+
+
+def finished(output: Path, settings: dict[str, Any]) -> bool:
+    """Whether `output` holds the finished run with `settings`: its results, and its
+    model beside them (the model is saved second, so results alone are not done)."""
+    variant = settings["variant"]
+    try:
+        run = json.loads((output / f"{variant}.json").read_text())
+    except (OSError, ValueError):
+        return False
+    same = isinstance(run, dict) and all(run.get(k) == v for k, v in settings.items())
+    return same and (output / f"{variant}.keras").is_file()
+
+
+class TrainingLog(keras.callbacks.Callback):
+    """Each epoch's loss and accuracy (the history) and wall-clock seconds, and the
+    seconds of evaluation; a resumed run starts from its finished epochs' (`restore`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch_seconds: list[float] = []
+        self.evaluate_seconds = 0.0
+
+    def restore(self, history: dict[str, list[float]], epoch_seconds: list[float]) -> None:
+        self.history, self.epoch_seconds = history, epoch_seconds
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_seconds.append(time.perf_counter() - self._start)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self.evaluate_seconds += time.perf_counter() - self._start
+
+
+def write(
+    output: Path,
+    settings: dict[str, Any],
+    model: keras.Model,
+    data: ImdbData,
+    log: TrainingLog,
+    resumed_from_epoch: int | None,
+    test: tuple[float, float],
+) -> Path:
+    """Writes <output>/<variant>.json, then <output>/<variant>.keras; returns the JSON's
+    path. `test` is the test (loss, accuracy).
+
+    The results come first and need nothing that can fail but the disk, so a finished
+    run is never lost to a problem saving the model (which `finished` does not take for
+    done)."""
+    test_loss, test_accuracy = test
+    result = {
+        **settings,
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "history": log.history,
+        "train_seconds": sum(log.epoch_seconds),
+        "epoch_seconds": log.epoch_seconds,
+        "evaluate_seconds": log.evaluate_seconds,
+        "resumed_from_epoch": resumed_from_epoch,
+        "parameters": model.count_params(),
+        "peak_memory_mb": machine.peak_memory_mb(),
+        "train_reviews": len(data.y_train),
+        "test_reviews": len(data.y_test),
+        "split": data.split,
+        "jit_compile": model.jit_compile,
+        **machine.provenance(),
+    }
+    path = output / f"{settings['variant']}.json"
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        files.write_json(path, result)
+        model_files.save_model(model, output / f"{settings['variant']}.keras", data.encoding)
+    except OSError as error:
+        raise UserError(f"could not write results to {output}: {error}") from None
+    return path
