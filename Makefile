@@ -49,7 +49,7 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-predict test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -60,9 +60,13 @@ help:
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
+	@echo "make compare     the report of the runs in OUTPUT again (RESULTS.md, curves.png; OVER_SEEDS=1: SEEDS.md)"
+	@echo "make check-resume  kill VARIANT in its second epoch, resume it, compare with a run never stopped"
+	@echo "make stanford-csv  write the Stanford archive DATA as a CSV file of reviews (CSV=reviews.csv)"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
 	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
+	@echo "make bench-predict  time labeling the CSV file CSV with MODEL against model.evaluate"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
 	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
@@ -96,6 +100,23 @@ baseline: venv
 seeds: venv
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
+
+# The report of finished runs again: OUTPUT's RESULTS.md, or with OVER_SEEDS=1 the one of
+# make seeds' runs (OUTPUT/seeds/SEEDS.md).
+OVER_SEEDS ?=
+compare: venv
+	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(OUTPUT)/seeds,--results $(OUTPUT))
+
+check-resume: venv
+	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/check-resume
+
+CSV ?= reviews.csv
+stanford-csv: venv
+	$(PY) -m tools.stanford_csv $(DATA) $(CSV)
+
+MODEL ?= $(OUTPUT)/cnn_lstm.keras
+bench-predict: venv
+	$(PY) -m tools.bench_predict --model $(MODEL) --csv $(CSV) --data $(DATA) --output $(OUTPUT)/bench-predict
 
 bench: venv
 	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))

@@ -11,7 +11,7 @@ from conftest import ONE_THREAD, TINY, TINY_MAKE, make, png_size, run_command
 from imdb_lstm import cli, results
 from imdb_lstm import flags as script_flags
 from imdb_lstm.errors import UserError
-from imdb_lstm.variants import VARIANTS
+from imdb_lstm.variants import SCRIPTS, VARIANTS
 from tools import compare, run_all
 
 
@@ -320,10 +320,7 @@ def test_each_run_at_once_gets_its_share_of_the_cores(cores, jobs, threads, monk
 def test_the_longest_runs_start_first(tmp_path):
     jobs = [
         run_all.Job(script, [], tmp_path, f"[{i}/4] {script}")
-        for i, script in enumerate(
-            ["lstm_basic.py", "lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"],
-            start=1,
-        )
+        for i, script in enumerate(SCRIPTS, start=1)
     ]
     assert [job.label for job in run_all.longest_first(jobs)] == [
         "[3/4] lstm_recurrent_dropout.py",

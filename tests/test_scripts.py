@@ -30,7 +30,7 @@ def test_every_script_writes_its_results_and_model(run_all_output, stanford_tarb
         assert run["versions"]["backend"] == "tensorflow" and "tensorflow" in run["versions"]
         assert run["jit_compile"] is (variant == "lstm_recurrent_dropout")
         assert run["threads"] == {"intra_op": 1, "inter_op": 1}  # two at once on 2 cores
-        assert run["vector_isa"] in ("AVX-512", "AVX2", "AVX", "")
+        assert run["vector_isa"] in ("AVX-512", "AVX2")  # every machine here has one of them
         assert (run_all_output / f"{variant}.keras").stat().st_size > 100_000
     cnn = json.loads((run_all_output / "cnn_lstm.json").read_text())
     assert cnn["parameters"] == 216_405
