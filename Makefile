@@ -49,11 +49,12 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-predict test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-predict test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
 	@echo "                 an interrupted run resumes from its last finished epoch (RESTART=1: start again)"
+	@echo "make notebook    execute tutorial.ipynb in place (OUTPUT=dir: an executed copy in dir/ instead)"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
 	@echo "make lstm_masked train one extension (likewise cnn_lstm_dropout, bidirectional_lstm: extensions/)"
 	@echo "                 EXTENSIONS=1: make run-all and make seeds train the three extensions too"
@@ -100,6 +101,10 @@ baseline: venv
 seeds: venv
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
+
+# In place, or with OUTPUT on the command line a copy in OUTPUT/tutorial.ipynb.
+notebook: venv
+	$(PY) -m tools.notebook $(DATA_FLAGS) --seed $(SEED) $(if $(filter command line,$(origin OUTPUT)),--output $(OUTPUT))
 
 # The report of finished runs again: OUTPUT's RESULTS.md, or with OVER_SEEDS=1 the one of
 # make seeds' runs (OUTPUT/seeds/SEEDS.md).
