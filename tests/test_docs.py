@@ -11,7 +11,7 @@ from conftest import ROOT
 
 import lstm_basic
 from imdb_lstm.cli import title
-from imdb_lstm.variants import VARIANTS
+from imdb_lstm.variants import EXTENSIONS, VARIANTS
 
 
 def tracked_files() -> set[str]:
@@ -84,7 +84,7 @@ def test_readme_stays_a_front_page():
 # or RESULTS.md) is a copy of that report, and each of its rows must be a line of a report
 # with that header. A row that starts with a variant and holds a percentage, in a table
 # whose header is no report's, is a results row of unknown origin.
-VARIANT_NAMES = ("lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm")
+VARIANT_NAMES = VARIANTS + EXTENSIONS
 PERCENTAGE = re.compile(r"\d+\.\d\d%")
 SEPARATOR = re.compile(r"\|(\s*:?-+:?\s*\|)+")
 
