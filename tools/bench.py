@@ -170,15 +170,21 @@ def compile_all(names: list[str], args: argparse.Namespace) -> dict[str, dict]:
     return {name: {setup: steps[name][setup] for setup in SETUPS} for name in names}
 
 
-def bench_variant(name: str, steps: dict, args: argparse.Namespace, peak: float) -> dict:
-    """Train and eval step timings of each set-up, interleaved round by round so that
-    the machine's drift affects every set-up alike."""
-    seconds = {setup: ([], []) for setup in SETUPS}
-    for _ in range(args.repeats):
-        for setup, (train, evaluate) in steps.items():
-            seconds[setup][0].append(timed(train))
-            seconds[setup][1].append(timed(evaluate))
+def time_interleaved(steps: dict[str, dict], repeats: int) -> dict[str, dict]:
+    """Seconds of each variant's train and eval steps in each set-up, round by round over
+    all of them, so that the machine's drift affects every variant and set-up alike."""
+    seconds = {name: {setup: ([], []) for setup in setups} for name, setups in steps.items()}
+    for _ in range(repeats):
+        for name, setups in steps.items():
+            for setup, (train, evaluate) in setups.items():
+                seconds[name][setup][0].append(timed(train))
+                seconds[name][setup][1].append(timed(evaluate))
+    return seconds
 
+
+def bench_variant(name: str, seconds: dict, args: argparse.Namespace, peak: float) -> dict:
+    """One variant's timings (`time_interleaved`): per set-up, steps per second, GFLOP/s
+    and the share of the machine's peak; the project's set-up against the tutorial's."""
     flops = forward_flops_per_review(script(name).build_model())
     xla_faster = name in XLA_FASTER_ON_CPU
     result = {"forward_flops_per_review": flops, "xla_faster_on_cpu": xla_faster}
@@ -300,8 +306,8 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     loading = bench_loading(args.data) if args.data else None
-    steps = compile_all(args.variants, args)
-    results = {name: bench_variant(name, steps[name], args, peak) for name in args.variants}
+    seconds = time_interleaved(compile_all(args.variants, args), args.repeats)
+    results = {name: bench_variant(name, seconds[name], args, peak) for name in args.variants}
     print_table(results, peak)
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
