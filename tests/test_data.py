@@ -161,7 +161,7 @@ def test_an_entry_made_by_another_tokenizer_is_rebuilt(stanford_dir, monkeypatch
     assert said[0].startswith("The cached encoding ")
     assert said[0].endswith(
         " was made by tokenizer older-one, cache version 3, "
-        "not tokenizer keras-text_to_word_sequence, cache version 3."
+        "not tokenizer keras-text_to_word_sequence, cache version 4."
     )
     assert said[1] == f"Encoding the reviews in {stanford_dir} (cached for later runs) ..."
     assert data.encoding.word_index["br"] > 3  # encoded again, with this tokenizer

@@ -36,8 +36,9 @@ def predict_cli(capsys, monkeypatch):
     """Runs predict.py's main in-process as the command line would: what it printed and
     its exit code (1 with the one-line message for a user error)."""
 
-    def call(*argv: str, stdin: str = "") -> subprocess.CompletedProcess:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    def call(*argv: str, stdin: str | bytes = "") -> subprocess.CompletedProcess:
+        raw = stdin.encode() if isinstance(stdin, str) else stdin
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
         capsys.readouterr()
         try:
             cli.run(lambda: predict.main(list(argv)))
