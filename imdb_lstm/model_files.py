@@ -73,15 +73,15 @@ def check_sizes(archive: zipfile.ZipFile, path: Path) -> None:
     entries = archive.infolist()
     unpacked = sum(entry.file_size for entry in entries)
     vocabulary = sum(e.file_size for e in entries if e.filename == ENCODING_ENTRY)
-    if len(entries) > MAX_ENTRIES or unpacked > MAX_UNPACKED_BYTES:
-        raise UserError(
-            f"{path}: unpacks to {len(entries):,} files, {unpacked:,} bytes, more than a model "
-            f"file may ({MAX_ENTRIES} files, {MAX_UNPACKED_BYTES:,} bytes); not loaded"
-        )
     if vocabulary > MAX_VOCABULARY_BYTES:
         raise UserError(
             f"{path}: its vocabulary unpacks to {vocabulary:,} bytes, more than the "
             f"{MAX_VOCABULARY_BYTES:,} one may; not loaded"
+        )
+    if len(entries) > MAX_ENTRIES or unpacked > MAX_UNPACKED_BYTES:
+        raise UserError(
+            f"{path}: unpacks to {len(entries):,} files, {unpacked:,} bytes, more than a model "
+            f"file may ({MAX_ENTRIES} files, {MAX_UNPACKED_BYTES:,} bytes); not loaded"
         )
 
 
