@@ -201,3 +201,44 @@ def test_model_without_vocabulary(tmp_path, predict_cli):
     save_model(model, tmp_path / "bare.keras", encoding=None)
     result = predict_cli("--model", str(tmp_path / "bare.keras"), "Great")
     assert_clean_error(result, "saved without its vocabulary", "cannot encode")
+
+
+@pytest.fixture
+def small_model(tmp_path):
+    """A model that knows four words; what it answers does not matter here."""
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, activation="sigmoid")])
+    vocabulary = {"a": 4, "good": 5, "film": 6, "really": 7}
+    save_model(model, tmp_path / "m.keras", TextEncoding(vocabulary, num_words=8, maxlen=8))
+    return tmp_path / "m.keras"
+
+
+def test_a_file_saved_on_windows_reads_as_its_copy_saved_elsewhere(
+    small_model, tmp_path, predict_json
+):
+    (tmp_path / "windows.txt").write_bytes(b"\xef\xbb\xbfa good film\r\nreally\r\n")
+    (tmp_path / "old-mac.txt").write_bytes(b"a good film\rreally\r")
+    results, _ = predict_json(small_model, *(f"--file={tmp_path / n}" for n in ("windows.txt",
+                              "old-mac.txt")))  # fmt: skip
+    assert [(r["words"], r["known_words"]) for r in results] == [(4, 4), (4, 4)]
+    assert [r["review"] for r in results] == ["a good film\nreally"] * 2
+
+
+def test_standard_input_saved_on_windows_reads_as_lines(small_model, predict_json):
+    results, _ = predict_json(small_model, stdin=b"\xef\xbb\xbfa good film\r\nreally\r\n")
+    assert [(r["source"], r["review"], r["known_words"]) for r in results] == [
+        ("line 1", "a good film", 3),
+        ("line 2", "really", 1),
+    ]
+
+
+def test_standard_input_that_is_not_utf8_is_refused_as_a_file_is(small_model, predict_cli):
+    result = predict_cli("--model", str(small_model), stdin="a good film\nun film épatant\n"
+                         .encode("latin-1"))  # fmt: skip
+    assert_clean_error(result, "standard input: not UTF-8 text (byte 0xe9 on line 2)")
+
+
+def test_a_review_file_longer_than_a_review_may_be(small_model, tmp_path, predict_cli):
+    path = tmp_path / "huge.txt"
+    path.write_bytes(b"good " * (2**20 // 5 + 1))  # 1,048,580 characters
+    result = predict_cli("--model", str(small_model), "--file", str(path))
+    assert_clean_error(result, f"{path}: longer than a review may be (1,048,576 characters")
