@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from imdb_lstm import data as imdb_data
-from imdb_lstm import files, machine, model_files, progress, resume
+from imdb_lstm import files, lock, machine, model_files, progress, resume
 from imdb_lstm.cli import non_negative_int, positive_int, title
 from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
@@ -275,6 +275,7 @@ class Training:
     the progress make run-all shows (--progress)."""
 
     def __init__(self, script: str, args: argparse.Namespace, data: ImdbData) -> None:
+        lock.hold(Path(args.output), Path(script).stem)  # before the checkpoint is touched
         warn_if_slow_backend()
         self.args, self.log = args, TrainingLog()
         settings = {
@@ -288,6 +289,7 @@ class Training:
         self.backup = resume.Backup(folder, settings, machine.threads(), self.log, args.restart)
         self.callbacks = [self.log, self.backup]  # the checkpoint saved after the log's epoch
         if args.progress:
+            files.check_appendable(Path(args.progress))
             self.callbacks.append(progress.writer_callback(args.progress))
 
     def shuffled_batches(self, x: np.ndarray, y: np.ndarray) -> Any:

@@ -114,6 +114,16 @@ class atomic_path:
             self.tmp.unlink(missing_ok=True)
 
 
+def check_appendable(path: Path) -> None:
+    """UserError unless lines can be appended to `path` (made if missing): checked before
+    training, not found out after its first epoch."""
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as error:
+        raise UserError(f"{path}: cannot write there ({error.strerror})") from None
+
+
 def sync(path: Path) -> None:
     """Waits until the file's content is on the disk."""
     with open(path, "rb") as file:

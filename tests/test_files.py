@@ -1,12 +1,13 @@
 """Results and models are written atomically: a failed write leaves the old file intact."""
 
+import argparse
 import json
 import os
 
 import keras
 import pytest
 
-from imdb_lstm import files, machine, model_files
+from imdb_lstm import files, machine, model_files, resume
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.errors import UserError
 
@@ -72,34 +73,34 @@ def test_versions_come_from_each_package_and_never_fail(monkeypatch):
     assert machine.versions()["tensorflow"] == "unknown"
 
 
+def training_args(output, progress=None) -> argparse.Namespace:
+    return argparse.Namespace(
+        output=str(output), epochs=1, batch_size=2, seed=0, max_samples=2,
+        tutorial_defaults=False, restart=False, progress=progress,
+    )  # fmt: skip
+
+
+def tiny_data() -> argparse.Namespace:
+    return argparse.Namespace(
+        y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
+    )
+
+
 def test_results_are_written_before_the_model(tmp_path, monkeypatch):
     import common
-
-    import argparse
 
     def disk_full(*args):
         raise OSError("disk full")
 
     monkeypatch.setattr(model_files, "save_model", disk_full)
-    args = argparse.Namespace(
-        output=str(tmp_path),
-        epochs=1,
-        batch_size=2,
-        seed=0,
-        max_samples=2,
-        tutorial_defaults=False,
-        restart=False,
-        progress=None,
-    )
-    data = argparse.Namespace(
-        y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
-    )
+    args, data = training_args(tmp_path), tiny_data()
     training = common.Training("lstm_basic.py", args, data)
     training.log.restore({"loss": [0.5], "accuracy": [0.75]}, [2.0])
     with pytest.raises(UserError, match="could not write results to .*disk full"):
         common.save_run("lstm_basic.py", args, tiny_model(), data, training, 0.25, 0.5)
     saved = json.loads((tmp_path / "lstm_basic.json").read_text())
     assert saved["test_accuracy"] == 0.5 and saved["history"] == {"loss": [0.5], "accuracy": [0.75]}
+    assert not resume.run_is_done(tmp_path / "lstm_basic.json")  # to be run again
 
 
 @pytest.mark.parametrize(
@@ -121,24 +122,24 @@ def test_results_name_the_cpus_vector_instructions(flags, isa, monkeypatch):
     assert machine.machine_description() == f"Test CPU (2 cores{', ' + isa if isa else ''})"
 
 
-def test_an_output_folder_that_is_a_file_is_one_clear_line_and_the_file_is_kept(tmp_path):
+def test_an_output_folder_that_is_a_file_is_refused_before_training_and_kept(tmp_path):
     import common
-
-    import argparse
 
     blocking = tmp_path / "results"
     blocking.write_text("my notes\n")
-    args = argparse.Namespace(
-        output=str(blocking), epochs=1, batch_size=2, seed=0, max_samples=2,
-        tutorial_defaults=False, restart=False, progress=None,
-    )  # fmt: skip
-    data = argparse.Namespace(
-        y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
-    )
-    training = common.Training("lstm_basic.py", args, data)
-    with pytest.raises(UserError, match=f"could not write results to {blocking}: "):
-        common.save_run("lstm_basic.py", args, tiny_model(), data, training, 0.25, 0.5)
+    with pytest.raises(UserError) as error:
+        common.Training("lstm_basic.py", training_args(blocking), tiny_data())
+    assert str(error.value) == f"{blocking}: a file, not a folder; give --output a folder"
     assert blocking.read_text() == "my notes\n"
+
+
+def test_a_progress_file_in_a_missing_folder_is_refused_before_training(tmp_path):
+    import common
+
+    progress = tmp_path / "missing" / "p.jsonl"
+    with pytest.raises(UserError) as error:
+        common.Training("lstm_basic.py", training_args(tmp_path, progress), tiny_data())
+    assert str(error.value) == f"{progress}: cannot write there (No such file or directory)"
 
 
 # --- what the atomic rename may replace ---------------------------------------------------
