@@ -320,8 +320,10 @@ def test_a_progress_line_still_being_written_waits(tmp_path):
     assert reader.new_events() == [{"event": "step", "epoch": 1}]
 
 
-def test_training_settings_name_what_makes_two_runs_the_same():
+def test_training_settings_name_what_makes_two_runs_the_same(tmp_path, monkeypatch):
     import common
+
+    monkeypatch.chdir(tmp_path)  # the run takes its lock in out/
 
     args = Namespace(
         output="out", epochs=3, batch_size=64, seed=7, max_samples=None,
