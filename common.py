@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from imdb_lstm import backend, flags, machine, progress, results, resume
+from imdb_lstm import backend, files, flags, lock, machine, progress, results, resume
 from imdb_lstm import data as imdb_data
 from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
@@ -71,6 +71,7 @@ class Run:
     def __init__(self, script: str, argv: list[str] | None = None) -> None:
         self.variant = Path(script).stem
         self.args = flags.parse_args(ast.get_docstring(ast.parse(Path(script).read_text())), argv)
+        lock.hold(self.output, self.variant)  # one run of a script per output folder
         self.epochs = self.args.epochs
         keras.utils.set_random_seed(self.args.seed)
         xla_faster = self.variant in XLA_FASTER_ON_CPU
@@ -80,6 +81,7 @@ class Run:
         self.log = results.TrainingLog()
         self.callbacks: list[keras.callbacks.Callback] = [self.log]
         if self.args.progress:
+            files.check_appendable(Path(self.args.progress))  # before training, not after it
             self.callbacks.append(progress.writer_callback(self.args.progress))
 
     def load_imdb(self, num_words: int, maxlen: int) -> ImdbData:

@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from imdb_lstm import csv_reviews
+from imdb_lstm import csv_reviews, files, text_files
 from imdb_lstm.cli import title
 from imdb_lstm.encoding import OOV_INDEX, TextEncoding
 from imdb_lstm.errors import UserError
@@ -47,7 +47,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="PATH",
-        help="read one review from this UTF-8 text file; may be repeated",
+        help="read one review from this UTF-8 text file (at most "
+        f"{text_files.REVIEW_LIMIT}); may be repeated",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
@@ -82,26 +83,18 @@ def check_csv_flags(args: argparse.Namespace) -> None:
         raise UserError("--csv needs --output, the file to write the labeled rows to")
     if Path(args.output).resolve() == Path(args.csv).resolve():
         raise UserError(f"{args.output}: --output must not be the --csv file it reads")
+    files.check_replaceable(Path(args.output))  # before the model loads and labels
 
 
 def read_reviews(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(where it came from, text) for each review; standard input when none is given."""
     reviews = [(f"argument {i}", text) for i, text in enumerate(args.reviews, start=1)]
-    for name in args.file:
-        try:
-            reviews.append((name, Path(name).read_bytes().decode("utf-8")))
-        except OSError as error:
-            raise UserError(f"{name}: cannot read ({error.strerror})") from None
-        except UnicodeDecodeError as error:
-            raise UserError(
-                f"{name}: not UTF-8 text (byte {error.object[error.start]:#04x} at "
-                f"offset {error.start}); save it as UTF-8"
-            ) from None
+    reviews += [(name, text_files.read_review(Path(name))) for name in args.file]
     if not reviews:
         if sys.stdin.isatty():
             print("Type or paste reviews, one a line; end with Ctrl-D.", file=sys.stderr)
-        lines = enumerate(sys.stdin, start=1)
-        reviews = [(f"line {n}", line) for n, line in lines if line.strip()]
+        lines = text_files.read_stream(sys.stdin.buffer, "standard input").split("\n")
+        reviews = [(f"line {n}", line) for n, line in enumerate(lines, start=1) if line.strip()]
     for source, text in reviews:
         if not text.strip():
             raise UserError(f"{source}: the review is empty")

@@ -20,7 +20,9 @@ import numpy as np
 from imdb_lstm.encoding import TOKENIZER, TextEncoding
 from imdb_lstm.files import atomic_path
 
-VERSION = 3  # bump when the cached arrays change in a way the tokenizer's name does not say
+# Bump when the cached arrays change in a way the tokenizer's name does not say
+# (4: CSV text read with universal newlines).
+VERSION = 4
 _MADE_BY = f"tokenizer {TOKENIZER}, cache version {VERSION}"  # stored in every entry
 
 
@@ -68,7 +70,7 @@ def cached(
             if made_by == _MADE_BY:
                 return _load(cache, maxlen)
             print(f"The cached encoding {cache} was made by {made_by}, not {_MADE_BY}.")
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        except _DAMAGED as error:
             print(f"The cached encoding {cache} is damaged ({error}).")
     print(f"Encoding the reviews in {source} (cached for later runs) ...", flush=True)
     encoded = encode()
@@ -79,9 +81,22 @@ def cached(
     return encoded
 
 
+# What reading a damaged entry raises: a cut file (EOFError), another kind of file in its
+# place (a .npy: ValueError or TypeError), arrays that do not fit together (IndexError).
+_DAMAGED = (OSError, ValueError, KeyError, EOFError, TypeError, IndexError, zipfile.BadZipFile)
+
+
+def _open(cache: Path) -> np.lib.npyio.NpzFile:
+    """The entry's arrays; ValueError if it is not an .npz at all."""
+    npz = np.load(cache)
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise ValueError("not an .npz file")
+    return npz
+
+
 def _made_by(cache: Path) -> str:
     """What made a cache entry, as _MADE_BY says it ("an unknown tokenizer" before version 3)."""
-    with np.load(cache) as npz:
+    with _open(cache) as npz:
         return str(npz["made_by"]) if "made_by" in npz.files else "an unknown tokenizer"
 
 
@@ -107,7 +122,7 @@ def _save(cache: Path, train: Split, test: Split, encoding: TextEncoding) -> Non
 
 
 def _load(cache: Path, maxlen: int) -> tuple[Split, Split, TextEncoding]:
-    with np.load(cache) as npz:
+    with _open(cache) as npz:
 
         def split(name: str) -> Split:
             return np.split(npz[name], npz[f"{name}_offsets"][1:-1]), npz[f"y_{name}"]

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from imdb_lstm import text_files
 from imdb_lstm.errors import UserError
 from imdb_lstm.files import atomic_path
 
@@ -89,7 +90,7 @@ def read_table(path: Path) -> Table:
         raw = _gunzip(raw, name)
     _refuse_what_is_not_text(raw, name)
     header, rows = None, []
-    for number, (line, cells) in enumerate(_records(_decode(raw, name), name), start=1):
+    for number, (line, cells) in enumerate(_records(text_files.decode(raw, name), name), start=1):
         if header is None:
             header = cells or None  # blank lines before the header are skipped
         elif cells:
@@ -109,6 +110,7 @@ def read_table(path: Path) -> Table:
 
 def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
     """(the line it starts on, its cells) for each record; a blank line is an empty one."""
+    csv.field_size_limit(text_files.MAX_REVIEW_CHARACTERS)  # a cell may be as long as a review
     reader = csv.reader(io.StringIO(text, newline=""))
     line = 1
     try:
@@ -116,6 +118,11 @@ def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
             yield line, cells
             line = reader.line_num + 1
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            raise UserError(
+                f"{name}: line {reader.line_num}: a cell is longer than a review may be "
+                f"({text_files.REVIEW_LIMIT}); check its quotes"
+            ) from None
         raise UserError(f"{name}: line {reader.line_num}: not valid CSV ({error})") from None
 
 
@@ -138,18 +145,6 @@ def _refuse_what_is_not_text(raw: bytes, name: str) -> None:
     else:
         return
     raise UserError(f"{name}: not a CSV file: it holds {kind}")
-
-
-def _decode(raw: bytes, name: str) -> str:
-    """UTF-8, with or without the byte-order mark spreadsheets write."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise UserError(
-            f"{name}: not UTF-8 text (byte {raw[error.start]:#04x} on line {line}); "
-            "save it as UTF-8"
-        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -256,7 +251,19 @@ def read_reviews(path: Path) -> Reviews:
     for half, found in reviews.items():
         if not found:
             raise UserError(f"{table.name}: no {half} reviews ({split_rule(table.header)})")
+        _check_both_labels(table, half, [label for _, label in found])
     return reviews
+
+
+def _check_both_labels(table: Table, half: str, found: list[int]) -> None:
+    """Each half needs both labels: a model trained on one learns nothing, and tested on
+    one its accuracy says nothing (alternating rows of a file that alternates labels)."""
+    for label, missing, present in ((1, "positive", "negative"), (0, "negative", "positive")):
+        if label not in found:
+            raise UserError(
+                f"{table.name}: the {half} reviews are all {present}, none {missing} "
+                f"({split_rule(table.header)}); reorder the rows or add a split column"
+            )
 
 
 def halves(table: Table) -> list[str]:

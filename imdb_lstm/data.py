@@ -33,6 +33,7 @@ DATA_HELP = (
     "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory, "
     "aclImdb_v1.tar.gz or a CSV file of reviews"
 )
+VALUES_SHOWN = 6  # at most this many values in an error message
 # How each source divides its reviews into train and test (csv_reviews has its own).
 KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
 STANFORD_SPLIT = "the Stanford train/ and test/ folders"
@@ -199,18 +200,43 @@ def _read_npz(path: Path, num_words: int) -> Loaded:
         path, ["x_train", "y_train", "x_test", "y_test"]
     )
 
-    def encode(ranks: Iterable[int]) -> np.ndarray:
-        indices = np.asarray(list(ranks), np.int64) + INDEX_FROM
+    def encode(ranks: np.ndarray) -> np.ndarray:
+        indices = ranks + INDEX_FROM
         return np.concatenate(
             [[START_INDEX], np.where(indices < num_words, indices, OOV_INDEX)]
         ).astype(np.int32)
 
-    train, test = keras_shuffle((x_train, y_train), (x_test, y_test))
+    train, test = keras_shuffle(
+        _checked_npz_split(path, "train", x_train, y_train),
+        _checked_npz_split(path, "test", x_test, y_test),
+    )
     return (
         ([encode(x) for x in train[0]], train[1]),
         ([encode(x) for x in test[0]], test[1]),
         None,  # an .npz holds numbers only: no words to encode new text with
     )
+
+
+def _checked_npz_split(path: Path, name: str, x: np.ndarray, y: np.ndarray) -> Split:
+    """An imdb.npz split as Keras writes it: as many reviews as labels, each label 0 or 1,
+    each review a list of word ranks (whole numbers, none negative); else UserError."""
+    if x.ndim not in (1, 2) or y.ndim != 1 or len(x) != len(y):
+        raise UserError(
+            f"{path}: x_{name} holds {x.shape} reviews, y_{name} {y.shape} labels; they "
+            "should be two lists of one length"
+        )
+    if not np.isin(y, (0, 1)).all():
+        found = ", ".join(map(repr, np.unique(y)[:VALUES_SHOWN].tolist()))
+        raise UserError(f"{path}: y_{name} should hold labels 0 and 1, but holds {found}")
+    reviews = [np.asarray(review) for review in x]
+    for i, ranks in enumerate(reviews):
+        whole = ranks.dtype.kind in "iu" or ranks.size == 0
+        if ranks.ndim != 1 or not whole or (ranks < 0).any():
+            raise UserError(
+                f"{path}: review {i} of x_{name} is not a list of word ranks (whole numbers "
+                f"from 0): it holds {ranks.dtype} {ranks.ravel()[:VALUES_SHOWN].tolist()}"
+            )
+    return [ranks.astype(np.int64) for ranks in reviews], y
 
 
 # Raw Stanford reviews: aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt
@@ -237,7 +263,21 @@ def _decode(raw: bytes) -> str:
 
 def _read_directory(root: Path) -> Reviews:
     files = sorted(p for p in root.glob("*/*/*.txt") if _REVIEW_PATH.search(p.as_posix()))
+    _refuse_links_out(root, files)
     return _group_reviews((p.relative_to(root).as_posix(), _decode(p.read_bytes())) for p in files)
+
+
+def _refuse_links_out(root: Path, files: list[Path]) -> None:
+    """A review that is a link out of the data folder (or in a subfolder that is one)
+    could make any file the user can read part of the vocabulary a model carries."""
+    inside = root.resolve()
+    for path in files:
+        target = path.resolve()
+        if not target.is_relative_to(inside):
+            raise UserError(
+                f"{path}: a link to {target}, outside the data folder {root}; copy the "
+                "reviews into it"
+            )
 
 
 def _read_tarball(path: Path) -> Reviews:

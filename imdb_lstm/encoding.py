@@ -26,6 +26,20 @@ INDEX_FROM = 3  # the most frequent word gets INDEX_FROM + 1
 # become spaces, as in text_to_word_sequence's default filters.
 KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
 TOKENIZER = "keras-text_to_word_sequence"  # saved with each model's vocabulary
+# How the numbers are laid out, saved with each vocabulary; one that says otherwise is refused.
+CONVENTIONS = {
+    "tokenizer": TOKENIZER,
+    "pad_index": PAD_INDEX,
+    "start_index": START_INDEX,
+    "oov_index": OOV_INDEX,
+    "index_from": INDEX_FROM,
+    "padding": "pre",
+    "truncating": "pre",
+}
+# Bounds on a stored vocabulary's numbers (the scripts keep 5,000 words and pad to 500):
+# a hostile maxlen would make padding one review allocate gigabytes.
+MAX_NUM_WORDS = 1_000_000
+MAX_MAXLEN = 10_000
 _TO_SPACES = str.maketrans(dict.fromkeys(KERAS_FILTERS, " "))
 
 
@@ -60,28 +74,49 @@ class TextEncoding:
         return {
             "num_words": self.num_words,
             "maxlen": self.maxlen,
-            "tokenizer": TOKENIZER,
-            "pad_index": PAD_INDEX,
-            "start_index": START_INDEX,
-            "oov_index": OOV_INDEX,
-            "index_from": INDEX_FROM,
-            "padding": "pre",
-            "truncating": "pre",
+            **CONVENTIONS,
             "word_index": self.word_index,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TextEncoding:
+    def from_json(cls, data: Any) -> TextEncoding:
+        """The encoding `to_json` wrote; ValueError, saying what is wrong, for any other
+        value (a model file's vocabulary may come from anyone)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         if data.get("tokenizer") != TOKENIZER:
             raise UserError(
                 "this model's vocabulary was built with an older tokenizer than the one "
                 "predict.py uses; train it again with this version"
             )
-        return cls(
-            {w: int(i) for w, i in data["word_index"].items()},
-            data["num_words"],
-            data["maxlen"],
-        )
+        num_words = _whole_number(data, "num_words", INDEX_FROM + 2, MAX_NUM_WORDS)
+        maxlen = _whole_number(data, "maxlen", 1, MAX_MAXLEN)
+        other = [name for name, value in CONVENTIONS.items() if data.get(name) != value]
+        if other:
+            raise ValueError(f"other conventions than predict.py's ({', '.join(other)})")
+        if "word_index" not in data:
+            raise ValueError("no word_index")
+        return cls(_word_index(data["word_index"], num_words), num_words, maxlen)
+
+
+def _whole_number(data: dict[str, Any], name: str, least: int, most: int) -> int:
+    value = data.get(name)
+    if type(value) is not int or not least <= value <= most:
+        raise ValueError(f"{name} should be a whole number from {least:,} to {most:,}: {value!r}")
+    return value
+
+
+def _word_index(word_index: Any, num_words: int) -> dict[str, int]:
+    """word -> index, every index a whole number above INDEX_FROM and below num_words."""
+    if not isinstance(word_index, dict):
+        raise ValueError(f"word_index is a JSON {type(word_index).__name__}, not an object")
+    for word, index in word_index.items():
+        if type(index) is not int or not INDEX_FROM < index < num_words:
+            raise ValueError(
+                f"word_index gives {word!r} the index {index!r}, not a whole number from "
+                f"{INDEX_FROM + 1} to {num_words - 1}"
+            )
+    return word_index
 
 
 def ranked_word_index(words_in_rank_order: Iterable[str], num_words: int) -> dict[str, int]:

@@ -14,8 +14,9 @@ continue a run as if nothing had happened. Restored here as well:
 - the finished epochs' history and times, so the results cover the whole run.
 
 Each epoch's files get new names and are taken on by one atomic write of run.json, which
-holds their checksums: a process killed at any moment, even while saving, leaves the last
-finished epoch whole. A checkpoint from other settings, or a damaged one, is never used.
+holds their checksums and one of its own (`seal`): a process killed at any moment, even
+while saving, leaves the last finished epoch whole. A checkpoint from other settings, or a
+damaged or edited one, is never used.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from imdb_lstm import files
 from imdb_lstm.errors import UserError
 
 STATE = "run.json"  # written last: the checkpoint is what it names
+# The weights and Adam's two moments, 4 bytes each, a little more for HDF5's own records.
+CHECKPOINT_BYTES_PER_PARAMETER = 13
 STATE_KEYS = ["epoch", "settings", "threads", "history", "epoch_seconds", "python_random"]
 
 
@@ -72,6 +75,12 @@ def epoch_files(epoch: int) -> dict[str, str]:
     }
 
 
+def seal(state: dict[str, Any]) -> str:
+    """run.json's own checksum, over everything else in it: run.json holds the others'."""
+    fields = {key: value for key, value in state.items() if key != "seal"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
 def differences(saved: dict[str, Any], current: dict[str, Any]) -> str:
     """E.g. "seed 7, not 8; epochs 3, not 6"."""
     names = [name for name in current if saved.get(name) != current[name]]
@@ -100,7 +109,10 @@ class Backup(keras.callbacks.BackupAndRestore):
         if self.state:
             self.log.restore(self.state["history"], self.state["epoch_seconds"])
             epochs = self.settings["epochs"]
-            print(f"resuming from epoch {self.epochs_done + 1} of {epochs} ({self.folder})")
+            if self.epochs_done < epochs:
+                print(f"resuming from epoch {self.epochs_done + 1} of {epochs} ({self.folder})")
+            else:
+                print(f"all {epochs} epochs were trained earlier ({self.folder}); evaluating")
 
     @property
     def epochs_done(self) -> int:
@@ -134,6 +146,8 @@ class Backup(keras.callbacks.BackupAndRestore):
         missing = [key for key in STATE_KEYS if key not in state]
         if missing:
             return f"it is damaged ({STATE} lacks {', '.join(missing)})"
+        if state.get("seal") != seal(state):
+            return f"it is damaged ({STATE} was changed after it was written)"
         for name, checksum in state["sha256"].items():
             path = self.folder / name
             if not path.is_file() or sha256(path) != checksum:
@@ -169,9 +183,27 @@ class Backup(keras.callbacks.BackupAndRestore):
         random.setstate((version, tuple(internal), gauss))
 
     def _save_model(self) -> None:
-        """Saves the checkpoint after `self._current_epoch` finished epochs."""
+        """Saves the checkpoint after `self._current_epoch` finished epochs; UserError
+        if it cannot (the last one saved stays whole, to resume from)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._check_room()
+            self._save_checkpoint()
+        except OSError as error:
+            raise UserError(
+                f"could not save the checkpoint in {self.folder} ({error}); free some space "
+                "and run the same command again: it resumes from the last epoch saved"
+            ) from None
+
+    def _check_room(self) -> None:
+        """HDF5 can crash the process outright on a full disk: check there is room first."""
+        needed = CHECKPOINT_BYTES_PER_PARAMETER * self.model.count_params() + (1 << 20)
+        free = shutil.disk_usage(self.folder).free
+        if free < needed:
+            raise OSError(f"{free:,} bytes free, about {needed:,} needed")
+
+    def _save_checkpoint(self) -> None:
         epoch = self._current_epoch
-        self.folder.mkdir(parents=True, exist_ok=True)
         names = self._point_at(epoch)
         super()._save_model()  # Keras's part: the weights file and the epoch number
         states = [keras.ops.convert_to_numpy(v) for v in seed_generator_states(self.model)]
@@ -187,7 +219,7 @@ class Backup(keras.callbacks.BackupAndRestore):
             "python_random": random.getstate(),
             "sha256": {name: sha256(self.folder / name) for name in names.values()},
         }
-        files.write_json(self.folder / STATE, state)
+        files.write_json(self.folder / STATE, {**state, "seal": seal(state)})
         for name in epoch_files(epoch - 1).values():
             (self.folder / name).unlink(missing_ok=True)
 

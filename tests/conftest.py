@@ -28,6 +28,20 @@ SUITE_KERAS_HOME = SUITE_HOME / ".keras"
 os.environ.update(HOME=str(SUITE_HOME), KERAS_HOME=str(SUITE_KERAS_HOME))
 os.environ.pop("IMDB_DATA", None)
 
+# What the suite checks (an empty stderr, one error line, the same numbers twice) holds in
+# the environment it means, whatever the caller's shell exports: TensorFlow's C++ errors
+# off (at level 2, cuInit's fails loudly on a machine without a GPU), the backend
+# requirements.txt installs, the CPU only, and TensorFlow's own thread counts, oneDNN and
+# XLA settings and Python's warnings (a test that wants others sets them itself).
+SUITE_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow",
+                     "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
+CALLER_SETTINGS_IGNORED = ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                           "OMP_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS", "TF_XLA_FLAGS",
+                           "XLA_FLAGS", "PYTHONWARNINGS"]  # fmt: skip
+os.environ.update(SUITE_ENVIRONMENT)
+for name in CALLER_SETTINGS_IGNORED:
+    os.environ.pop(name, None)
+
 
 def user_files_snapshot() -> tuple[list[str], str]:
     """The user's Keras folder and the working tree's git status (ignored files too),

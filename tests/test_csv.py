@@ -6,6 +6,7 @@ import common
 import csv
 import gzip
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from conftest import ROOT, SUITE_KERAS_HOME
 import predict
 from imdb_lstm import cli, csv_reviews, results
 from imdb_lstm.encoding import TextEncoding
+from imdb_lstm.errors import UserError
 from imdb_lstm.model_files import save_model
 from tools import stanford_csv
 
@@ -120,6 +122,20 @@ def test_byte_order_mark_and_crlf_line_ends_of_a_spreadsheet_export(tmp_path):
     assert_tiny_arrays(common.load_imdb(str(path), 9, 5))
 
 
+def test_crlf_line_breaks_inside_quoted_reviews_read_as_their_lf_copy(tmp_path):
+    # Saved on Windows, every line break ends in CRLF, those inside a review too.
+    path = write(tmp_path / "windows.csv", TINY_CSV.replace("\n", "\r\n"))
+    assert_tiny_arrays(common.load_imdb(str(path), 9, 5))
+    table = csv_reviews.read_table(path)
+    assert table.rows[3].cells[1] == "Great\nfilm"
+
+
+def test_a_review_of_200_kib_in_a_cell_is_taken(tmp_path):
+    long_review = "good " * 40_000  # 200,000 characters, over csv's default 131,072
+    path = write(tmp_path / "long.csv", f"review,sentiment\n{long_review},positive\n")
+    assert csv_reviews.read_to_label(path).texts == [long_review]
+
+
 def test_max_samples_keeps_the_first_of_each_half(tmp_path):
     data = common.load_imdb(str(write(tmp_path / "reviews.csv", TINY_CSV)), 9, 5, max_samples=2)
     assert data.x_train.tolist() == TINY_X_TRAIN[:2] and data.x_test.tolist() == TINY_X_TEST[:2]
@@ -209,7 +225,7 @@ def test_real_stanford_archive_as_csv_encodes_to_the_same_arrays(tmp_path, monke
 
 
 def load_error(path: Path) -> str:
-    with pytest.raises(common.UserError) as caught:
+    with pytest.raises(UserError) as caught:
         common.load_imdb(str(path), 5000, MAXLEN)
     message = str(caught.value)
     assert "\n" not in message and str(path) in message
@@ -273,6 +289,18 @@ BAD_CSVS = {
     "no train rows": (
         b"review,sentiment,split\ngood,positive,test\nbad,negative,test\n",
         "no train reviews (the split column: train or test)",
+    ),
+    # Rows alternating labels: the alternating split would train on positives only.
+    "one label per half": (
+        b"review,sentiment\ngood,positive\nbad,negative\nfine,positive\nawful,negative\n",
+        "the train reviews are all positive, none negative (no split column: the 1st, 3rd, "
+        "5th, ... review of the file trains, the 2nd, 4th, 6th, ... tests); reorder the rows "
+        "or add a split column",
+    ),
+    "a cell longer than a review may be": (
+        b"review,sentiment\ngood,positive\n" + b"a" * (2**20 + 1) + b",negative\n",
+        "line 3: a cell is longer than a review may be (1,048,576 characters (1 MiB)); "
+        "check its quotes",
     ),
 }
 
@@ -413,7 +441,7 @@ def predict_error(argv: list[str]) -> str:
 
 # What training refuses but labeling takes: it reads no split, and needs no labels.
 TRAINING_ONLY = ("no label column", "one label only", "other split values", "no test rows",
-                 "no train rows")  # fmt: skip
+                 "no train rows", "one label per half")  # fmt: skip
 
 
 @pytest.mark.parametrize("case", [c for c in BAD_CSVS if c not in TRAINING_ONLY])
@@ -458,6 +486,19 @@ def test_column_that_is_not_there(counting_model, tmp_path):
                              "--output", str(output), "--column", "comment"])  # fmt: skip
     assert "no column 'comment'; the columns are 'id', 'review', 'sentiment'" in message
     assert not output.exists()
+
+
+def test_an_output_that_is_a_link_is_refused_before_labeling(counting_model, tmp_path):
+    source = write(tmp_path / "in.csv", TO_LABEL)
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "out.csv").symlink_to(tmp_path / "pipe")  # as a link to /dev/stdout
+    message = predict_error(["--model", str(counting_model), "--csv", str(source),
+                             "--output", str(tmp_path / "out.csv")])  # fmt: skip
+    assert message == (
+        f"error: {tmp_path / 'out.csv'}: it is a symbolic link, which is never replaced; "
+        "give the name of a new file or of a regular file to replace"
+    )
+    assert (tmp_path / "out.csv").readlink() == tmp_path / "pipe"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 from conftest import REVIEWS_PER_LABEL, write_stanford_layout
 
 from imdb_lstm import data as imdb_data
+from imdb_lstm.errors import UserError
 
 MAXLEN = 500
 
@@ -161,7 +162,7 @@ def test_an_entry_made_by_another_tokenizer_is_rebuilt(stanford_dir, monkeypatch
     assert said[0].startswith("The cached encoding ")
     assert said[0].endswith(
         " was made by tokenizer older-one, cache version 3, "
-        "not tokenizer keras-text_to_word_sequence, cache version 3."
+        "not tokenizer keras-text_to_word_sequence, cache version 4."
     )
     assert said[1] == f"Encoding the reviews in {stanford_dir} (cached for later runs) ..."
     assert data.encoding.word_index["br"] > 3  # encoded again, with this tokenizer
@@ -180,7 +181,7 @@ def test_invalid_utf8_review_is_decoded_with_replacement(tmp_path):
 
 
 def load_error(path) -> str:
-    with pytest.raises(common.UserError) as caught:
+    with pytest.raises(UserError) as caught:
         common.load_imdb(str(path), 5000, MAXLEN)
     message = str(caught.value)
     assert "\n" not in message
@@ -255,7 +256,7 @@ def test_no_data_and_no_network_explains_how_to_point_at_local_data(monkeypatch)
         raise Exception("URL fetch failure: Name or service not known")
 
     monkeypatch.setattr(keras.datasets.imdb, "load_data", offline)
-    with pytest.raises(common.UserError) as caught:
+    with pytest.raises(UserError) as caught:
         common.load_imdb(None, 5000, MAXLEN)
     assert "could not download keras.datasets.imdb" in str(caught.value)
     assert "--data" in str(caught.value) and "IMDB_DATA" in str(caught.value)
@@ -374,3 +375,96 @@ def test_a_damaged_object_array_is_one_line_and_a_bug_is_not_hidden(tmp_path, mo
     monkeypatch.setattr(npz._ArraysOnlyUnpickler, "load", bug)
     with pytest.raises(RuntimeError, match="a bug of ours"):
         npz._read_npy(raw)
+
+
+def npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "damage, said",
+    [
+        (b"", "No data left in file"),  # a cut write: 0 bytes
+        (npy(np.arange(3)), "not an .npz file"),  # a .npy in its place
+    ],
+)
+def test_a_cache_entry_that_is_empty_or_an_npy_is_encoded_again(
+    tmp_path, isolated_keras_home, capsys, damage, said
+):
+    root = write_reviews(tmp_path / "aclImdb", TINY_REVIEWS)
+    first = common.load_imdb(str(root), 5000, MAXLEN)
+    (cache,) = (isolated_keras_home / "datasets").glob("imdb-lstm-*.npz")
+    cache.write_bytes(damage)
+    capsys.readouterr()
+    second = common.load_imdb(str(root), 5000, MAXLEN)
+    np.testing.assert_array_equal(first.x_train, second.x_train)
+    assert capsys.readouterr().out.splitlines() == [
+        f"The cached encoding {cache} is damaged ({said}).",
+        f"Encoding the reviews in {root} (cached for later runs) ...",
+    ]
+    common.load_imdb(str(root), 5000, MAXLEN)
+    assert capsys.readouterr().out == ""  # mended: found in the cache again
+
+
+def test_a_review_linked_from_outside_the_data_folder_is_refused(tmp_path):
+    root = write_reviews(tmp_path / "aclImdb", TINY_REVIEWS)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("my password is swordfish")
+    (root / "train/pos/2_9.txt").symlink_to(secret)
+    assert load_error(root) == (
+        f"{root / 'train/pos/2_9.txt'}: a link to {secret}, outside the data folder {root}; "
+        "copy the reviews into it"
+    )
+
+
+def test_a_link_inside_the_data_folder_is_read(tmp_path):
+    root = write_reviews(tmp_path / "aclImdb", TINY_REVIEWS)
+    (root / "train/pos/2_9.txt").symlink_to(root / "train/pos/0_9.txt")
+    assert len(common.load_imdb(str(root), 5000, MAXLEN).y_train) == 5
+
+
+def ragged(*reviews) -> np.ndarray:
+    array = np.empty(len(reviews), dtype=object)
+    array[:] = [list(review) for review in reviews]
+    return array
+
+
+@pytest.mark.parametrize(
+    "arrays, expected",
+    [
+        (
+            {"x_train": ragged([1, 2], ["great", "film"])},
+            "review 1 of x_train is not a list of word ranks (whole numbers from 0): it holds "
+            "<U5 ['great', 'film']",
+        ),
+        (
+            {"x_train": ragged([1, 2], [3.5])},
+            "review 1 of x_train is not a list of word ranks (whole numbers from 0): it holds "
+            "float64 [3.5]",
+        ),
+        (
+            {"x_test": ragged([1, -4])},
+            "review 0 of x_test is not a list of word ranks (whole numbers from 0): it holds "
+            "int64 [1, -4]",
+        ),
+        (
+            {"y_train": np.array([0, 1, 1])},
+            "x_train holds (2,) reviews, y_train (3,) labels; they should be two lists of one "
+            "length",
+        ),
+        ({"y_test": np.array([7])}, "y_test should hold labels 0 and 1, but holds 7"),
+        ({"y_train": np.array([-1, 1])}, "y_train should hold labels 0 and 1, but holds -1, 1"),
+    ],
+)
+def test_an_npz_with_values_keras_never_writes_is_one_line(tmp_path, arrays, expected):
+    path = tmp_path / "imdb.npz"
+    good = {
+        "x_train": ragged([1, 2, 3], [4, 5]),
+        "y_train": np.array([0, 1]),
+        "x_test": ragged([6]),
+        "y_test": np.array([1]),
+    }
+    np.savez(path, **{**good, **arrays})
+    assert load_error(path) == f"{path}: {expected}"

@@ -1,10 +1,12 @@
 """Results and models are written atomically: a failed write leaves the old file intact."""
 
+import argparse
 import json
 import os
 
 import keras
 import pytest
+from conftest import ROOT
 
 from imdb_lstm import files, machine, model_files, results
 from imdb_lstm.encoding import TextEncoding
@@ -22,7 +24,7 @@ def tiny_model() -> keras.Model:
 
 
 def test_model_round_trip_keeps_the_vocabulary(tmp_path):
-    encoding = TextEncoding({"great": 4, "film": 5}, num_words=6, maxlen=500)
+    encoding = TextEncoding({"great": 4, "film": 5}, num_words=6, maxlen=3)  # tiny_model's 3
     model_files.save_model(tiny_model(), tmp_path / "m.keras", encoding)
     model, loaded = model_files.load_model(tmp_path / "m.keras")
     assert loaded == encoding and model.count_params() == 4
@@ -78,9 +80,10 @@ def test_versions_come_from_each_package_and_never_fail(monkeypatch):
     assert machine.versions()["tensorflow"] == "unknown"
 
 
-def test_results_are_written_before_the_model(tmp_path, monkeypatch):
+LSTM_BASIC = ROOT / "lstm_basic.py"
 
-    import argparse
+
+def test_results_are_written_before_the_model(tmp_path, monkeypatch):
 
     def disk_full(*args):
         raise OSError("disk full")
@@ -95,6 +98,7 @@ def test_results_are_written_before_the_model(tmp_path, monkeypatch):
         results.write(tmp_path, SETTINGS, tiny_model(), data, log, None, (0.25, 0.5))
     saved = json.loads((tmp_path / "lstm_basic.json").read_text())
     assert saved["test_accuracy"] == 0.5 and saved["history"] == {"loss": [0.5], "accuracy": [0.75]}
+    assert not results.finished(tmp_path, SETTINGS)  # to be run again
 
 
 @pytest.mark.parametrize(
@@ -116,16 +120,87 @@ def test_results_name_the_cpus_vector_instructions(flags, isa, monkeypatch):
     assert machine.machine_description() == f"Test CPU (2 cores{', ' + isa if isa else ''})"
 
 
-def test_an_output_folder_that_is_a_file_is_one_clear_line_and_the_file_is_kept(tmp_path):
-
-    import argparse
+def test_an_output_folder_that_is_a_file_is_refused_before_training_and_kept(tmp_path):
+    import common
 
     blocking = tmp_path / "results"
     blocking.write_text("my notes\n")
-    data = argparse.Namespace(
-        y_train=[0, 1], y_test=[1, 0], source="tiny", encoding=None, split=None
-    )
-    log = results.TrainingLog()
-    with pytest.raises(UserError, match=f"could not write results to {blocking}: "):
-        results.write(blocking, SETTINGS, tiny_model(), data, log, None, (0.25, 0.5))
+    with pytest.raises(UserError) as error:
+        common.Run(str(LSTM_BASIC), ["--output", str(blocking)])
+    assert str(error.value) == f"{blocking}: a file, not a folder; give --output a folder"
     assert blocking.read_text() == "my notes\n"
+
+
+def test_a_progress_file_in_a_missing_folder_is_refused_before_training(tmp_path):
+    import common
+
+    progress = tmp_path / "missing" / "p.jsonl"
+    with pytest.raises(UserError) as error:
+        common.Run(str(LSTM_BASIC), ["--output", str(tmp_path), "--progress", str(progress)])
+    assert str(error.value) == f"{progress}: cannot write there (No such file or directory)"
+
+
+# --- what the atomic rename may replace ---------------------------------------------------
+
+
+def non_regular_targets(tmp_path):
+    """A path of each kind the rename must never turn into a file, and how to tell it is
+    still there: a named pipe, a link to one (as a link to /dev/null would be), a folder,
+    a link to a regular file."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "notes.txt").write_text("mine\n")
+    links = {"link-to-pipe": pipe, "link-to-file": tmp_path / "notes.txt"}
+    for name, target in links.items():
+        (tmp_path / name).symlink_to(target)
+    return {
+        "pipe": "a named pipe",
+        "link-to-pipe": "a symbolic link",
+        "folder": "a directory",
+        "link-to-file": "a symbolic link",
+    }
+
+
+def kinds(tmp_path) -> dict[str, str]:
+    return {p.name: os.lstat(p).st_mode for p in sorted(tmp_path.iterdir())}
+
+
+def test_the_atomic_rename_replaces_only_a_regular_file(tmp_path):
+    targets = non_regular_targets(tmp_path)
+    before = kinds(tmp_path)
+    for name, kind in targets.items():
+        with pytest.raises(UserError) as error:
+            files.write_json(tmp_path / name, {"accuracy": 0.5})
+        assert str(error.value) == (
+            f"{tmp_path / name}: it is {kind}, which is never replaced; give the name of a "
+            "new file or of a regular file to replace"
+        )
+    assert kinds(tmp_path) == before and (tmp_path / "notes.txt").read_text() == "mine\n"
+    files.write_json(tmp_path / "notes.txt", {})  # a regular file is replaced
+    assert (tmp_path / "notes.txt").read_text() == "{}\n"
+
+
+def test_a_model_is_not_saved_over_a_link(tmp_path):
+    (tmp_path / "m.keras").symlink_to(os.devnull)
+    with pytest.raises(UserError, match="m.keras: it is a symbolic link, which is never"):
+        model_files.save_model(tiny_model(), tmp_path / "m.keras", None)
+    assert os.readlink(tmp_path / "m.keras") == os.devnull
+
+
+def test_temporary_files_of_a_killed_writer_are_removed_by_the_next(tmp_path):
+    import subprocess
+    import sys
+
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()  # its process id runs no more, as a killed writer's
+    # As a killed model save leaves them: .<name>.<pid>.<8 random characters><suffix>
+    left = tmp_path / f".m.keras.{killed.pid}.a1b2c3d4.keras"
+    being_written = tmp_path / f".m.keras.{os.getpid()}.e5f6g7h8.keras"
+    other_file = tmp_path / f".r.json.{killed.pid}.a1b2c3d4.json"
+    for path in (left, being_written, other_file):
+        path.write_bytes(b"PK half a model")
+    model_files.save_model(tiny_model(), tmp_path / "m.keras", None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["m.keras", being_written.name, other_file.name]
+    )

@@ -36,8 +36,9 @@ def predict_cli(capsys, monkeypatch):
     """Runs predict.py's main in-process as the command line would: what it printed and
     its exit code (1 with the one-line message for a user error)."""
 
-    def call(*argv: str, stdin: str = "") -> subprocess.CompletedProcess:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    def call(*argv: str, stdin: str | bytes = "") -> subprocess.CompletedProcess:
+        raw = stdin.encode() if isinstance(stdin, str) else stdin
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
         capsys.readouterr()
         try:
             cli.run(lambda: predict.main(list(argv)))
@@ -200,3 +201,69 @@ def test_model_without_vocabulary(tmp_path, predict_cli):
     save_model(model, tmp_path / "bare.keras", encoding=None)
     result = predict_cli("--model", str(tmp_path / "bare.keras"), "Great")
     assert_clean_error(result, "saved without its vocabulary", "cannot encode")
+
+
+@pytest.fixture
+def small_model(tmp_path):
+    """A model that knows four words; what it answers does not matter here."""
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, activation="sigmoid")])
+    vocabulary = {"a": 4, "good": 5, "film": 6, "really": 7}
+    save_model(model, tmp_path / "m.keras", TextEncoding(vocabulary, num_words=8, maxlen=8))
+    return tmp_path / "m.keras"
+
+
+def test_a_command_line_answer_writes_nothing_to_stderr(small_model):
+    result = run_command("predict.py", "--model", str(small_model), stdin="a good film\n")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.splitlines()[1].endswith("a good film")
+
+
+def test_the_output_checks_hold_whatever_the_callers_shell_exports(tmp_path):
+    """A caller who exports TensorFlow's level 2, another backend, a GPU, thread counts
+    and Python's warnings still gets the suite's verdict: the test above runs clean."""
+    callers = {
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "KERAS_BACKEND": "jax",
+        "CUDA_VISIBLE_DEVICES": "0",
+        "OMP_NUM_THREADS": "1",
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "PYTHONWARNINGS": "always",
+    }
+    test = "tests/test_predict.py::test_a_command_line_answer_writes_nothing_to_stderr"
+    result = run_command(
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        f"--basetemp={tmp_path}", test, env=callers,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_file_saved_on_windows_reads_as_its_copy_saved_elsewhere(
+    small_model, tmp_path, predict_json
+):
+    (tmp_path / "windows.txt").write_bytes(b"\xef\xbb\xbfa good film\r\nreally\r\n")
+    (tmp_path / "old-mac.txt").write_bytes(b"a good film\rreally\r")
+    results, _ = predict_json(small_model, *(f"--file={tmp_path / n}" for n in ("windows.txt",
+                              "old-mac.txt")))  # fmt: skip
+    assert [(r["words"], r["known_words"]) for r in results] == [(4, 4), (4, 4)]
+    assert [r["review"] for r in results] == ["a good film\nreally"] * 2
+
+
+def test_standard_input_saved_on_windows_reads_as_lines(small_model, predict_json):
+    results, _ = predict_json(small_model, stdin=b"\xef\xbb\xbfa good film\r\nreally\r\n")
+    assert [(r["source"], r["review"], r["known_words"]) for r in results] == [
+        ("line 1", "a good film", 3),
+        ("line 2", "really", 1),
+    ]
+
+
+def test_standard_input_that_is_not_utf8_is_refused_as_a_file_is(small_model, predict_cli):
+    result = predict_cli("--model", str(small_model), stdin="a good film\nun film épatant\n"
+                         .encode("latin-1"))  # fmt: skip
+    assert_clean_error(result, "standard input: not UTF-8 text (byte 0xe9 on line 2)")
+
+
+def test_a_review_file_longer_than_a_review_may_be(small_model, tmp_path, predict_cli):
+    path = tmp_path / "huge.txt"
+    path.write_bytes(b"good " * (2**20 // 5 + 1))  # 1,048,580 characters
+    result = predict_cli("--model", str(small_model), "--file", str(path))
+    assert_clean_error(result, f"{path}: longer than a review may be (1,048,576 characters")

@@ -88,8 +88,19 @@ def write_checkpoint(folder, settings=SETTINGS, threads=THREADS):
         "python_random": [3, [0] * 625, None],
         "sha256": {name: hashlib.sha256(c).hexdigest() for name, c in contents.items()},
     }
-    (folder / "run.json").write_text(json.dumps(state))
+    (folder / "run.json").write_text(json.dumps({**state, "seal": seal_of(state)}))
     return folder
+
+
+def seal_of(state: dict) -> str:
+    """run.json's own checksum: SHA-256 of its other fields as JSON, keys sorted."""
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def edit_run_json(folder, edit) -> None:
+    """Edits run.json by hand, as a reader with a text editor would."""
+    text = (folder / "run.json").read_text()
+    (folder / "run.json").write_text(edit(text))
 
 
 def test_a_checkpoint_of_the_same_run_is_resumed(tmp_path, capsys):
@@ -130,6 +141,12 @@ def test_a_checkpoint_from_other_settings_is_not_used(change, why, tmp_path, cap
         (lambda f: (f / "run.json").write_text('{"epoch": 1, "sha256": {}}'),
          "it is damaged (run.json lacks settings, threads, history, epoch_seconds, "
          "python_random)"),
+        (lambda f: edit_run_json(f, lambda t: t.replace("0.69", "0.68")),
+         "it is damaged (run.json was changed after it was written)"),
+        (lambda f: edit_run_json(f, lambda t: t.replace('"epoch": 1', '"epoch": 7')),
+         "it is damaged (run.json was changed after it was written)"),
+        (lambda f: edit_run_json(f, lambda t: t.replace('"seal": "', '"seal": "0')),
+         "it is damaged (run.json was changed after it was written)"),
     ],
 )  # fmt: skip
 def test_a_damaged_checkpoint_is_not_used(damage, why, tmp_path, capsys):
@@ -139,6 +156,72 @@ def test_a_damaged_checkpoint_is_not_used(damage, why, tmp_path, capsys):
     assert not folder.exists()
     printed = capsys.readouterr().out
     assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
+
+
+def test_a_checkpoint_of_every_epoch_says_so_and_not_epoch_4_of_3(tmp_path, capsys):
+    folder = write_checkpoint(tmp_path / "lstm_basic.backup", settings={**SETTINGS, "epochs": 1})
+    backup = resume.Backup(folder, {**SETTINGS, "epochs": 1}, THREADS, Log())
+    assert backup.epochs_done == 1
+    assert capsys.readouterr().out == (
+        f"all 1 epochs were trained earlier ({folder}); evaluating\n"
+    )
+
+
+def test_a_full_disk_while_saving_a_checkpoint_is_one_line(tmp_path, monkeypatch):
+    import shutil
+
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])  # 4 parameters
+    folder = tmp_path / "lstm_basic.backup"
+    backup = resume.Backup(folder, SETTINGS, THREADS, Log())
+    backup.set_model(model)
+    backup._current_epoch = 1
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(resume.shutil, "disk_usage", lambda path: usage._replace(free=2**20))
+    with pytest.raises(UserError) as error:
+        backup._save_model()
+    assert str(error.value) == (
+        f"could not save the checkpoint in {folder} (1,048,576 bytes free, about 1,048,628 "
+        "needed); free some space and run the same command again: it resumes from the "
+        "last epoch saved"
+    )
+    assert list(folder.iterdir()) == []  # nothing half-written taken as a checkpoint
+
+
+HOLD_THE_LOCK = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from imdb_lstm import lock
+lock.hold(__import__("pathlib").Path(sys.argv[2]), "lstm_basic")
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_second_run_into_one_folder_is_refused_until_the_first_ends(tmp_path):
+    from imdb_lstm import lock
+
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(ROOT), str(tmp_path), "--seed", "7"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert first.stdout.readline() == "holding\n"
+        with pytest.raises(UserError) as error:
+            lock.hold(tmp_path, "lstm_basic")
+        message = str(error.value)
+        assert message.startswith(f"{tmp_path} is in use by another run of lstm_basic (process ")
+        assert f"process {first.pid}, started " in message
+        assert message.endswith(
+            f"-c {ROOT} {tmp_path} --seed 7); wait for it to end, or give this one another --output"
+        )
+        lock.hold(tmp_path, "cnn_lstm")  # another script's runs have a lock of their own
+    finally:
+        first.kill()  # as kill -9: the kernel releases the lock
+        first.wait()
+    lock.hold(tmp_path, "lstm_basic")
 
 
 def test_resuming_under_other_thread_counts_is_refused(tmp_path):

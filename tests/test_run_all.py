@@ -4,6 +4,7 @@ end once, the rest in-process."""
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ONE_THREAD, TINY, TINY_MAKE, make, png_size, run_command
@@ -11,7 +12,7 @@ from conftest import ONE_THREAD, TINY, TINY_MAKE, make, png_size, run_command
 from imdb_lstm import cli, results
 from imdb_lstm import flags as script_flags
 from imdb_lstm.errors import UserError
-from imdb_lstm.variants import SCRIPTS, VARIANTS
+from imdb_lstm.variants import EXTENSION_SCRIPTS, EXTENSIONS, SCRIPTS, VARIANTS
 from tools import compare, run_all
 
 
@@ -22,12 +23,13 @@ def table_rows(markdown: str) -> list[list[str]]:
 
 
 def test_run_all_trains_every_variant_and_compares_them(run_all_output):
+    """EXTENSIONS=1: the four, then the three extensions, in one report."""
     printed = (run_all_output / "make.log").read_text()
-    for i, name in enumerate(VARIANTS, start=1):
-        assert (run_all_output / f"{name}.json").exists()
-        assert f"[{i}/4] {name}.py ... " in printed
+    for i, script in enumerate(SCRIPTS + EXTENSION_SCRIPTS, start=1):
+        assert (run_all_output / f"{Path(script).stem}.json").exists()
+        assert f"[{i}/7] {script} ... " in printed
     rows = table_rows((run_all_output / "RESULTS.md").read_text())
-    assert [row[:2] for row in rows] == [[name, "1"] for name in VARIANTS]
+    assert [row[:2] for row in rows] == [[name, "1"] for name in VARIANTS + EXTENSIONS]
     width, height = png_size((run_all_output / "curves.png").read_bytes())
     assert width > 1000 and height > 400
 
@@ -261,6 +263,7 @@ def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch
     for run in (done, other_epochs):
         (tmp_path / str(run["seed"])).mkdir()
         (tmp_path / str(run["seed"]) / "lstm_basic.json").write_text(json.dumps(run))
+        (tmp_path / str(run["seed"]) / "lstm_basic.keras").write_bytes(b"a model")
     ran = []
     monkeypatch.setattr(run_all, "run_script", lambda job, *_: ran.append(job.label))
     monkeypatch.setattr(compare, "main", lambda argv: None)
@@ -275,7 +278,8 @@ def test_make_seeds_trains_what_is_not_done_and_then_skips_it(
     """Seed 7 was trained by run-all with the same flags: make seeds skips it, trains seed
     1 beside it with its output in a log, and started again skips both."""
     (tmp_path / "seeds" / "7").mkdir(parents=True)
-    shutil.copy(run_all_output / "cnn_lstm.json", tmp_path / "seeds" / "7")
+    for name in ("cnn_lstm.json", "cnn_lstm.keras"):
+        shutil.copy(run_all_output / name, tmp_path / "seeds" / "7")
     variables = ["SCRIPTS=cnn_lstm.py", "SEEDS=7 1", "JOBS=2", *TINY_MAKE]
     result = make("seeds", f"DATA={stanford_tarball}", f"OUTPUT={tmp_path}", *variables)
     assert result.returncode == 0, result.stderr[-2000:]

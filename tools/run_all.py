@@ -96,6 +96,12 @@ class Job:
     def results(self) -> Path:
         return self.output / f"{Path(self.script).stem}.json"
 
+    @property
+    def done(self) -> bool:
+        """Whether the run's results and model are in `output`, from the same settings."""
+        settings = same_run(Path(self.script).stem, script_flags.parse_args(None, self.flags))
+        return finished(self.output, settings)
+
 
 def default_jobs() -> int:
     """One run per CPU core; one at a time where a GPU trains (the runs would share it)."""
@@ -149,8 +155,8 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
                 env=script_environment(jobs),
             )
     elapsed = duration(time.perf_counter() - start)
-    if code == 0 and not results.exists():
-        code = f"0, but it wrote no {results}"
+    if code == 0 and not job.done:
+        code = f"0, but it wrote no {results} and model beside it"
     if code == 0:
         previous.unlink(missing_ok=True)
         result = json.loads(results.read_text())
@@ -208,8 +214,7 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
     for i, (seed, script) in enumerate(runs, start=1):
         label = f"[{i}/{len(runs)}] {Path(script).stem} seed {seed}"
         job = Job(script, [*flags, "--seed", str(seed)], output / str(seed), label)
-        settings = same_run(Path(script).stem, script_flags.parse_args(None, job.flags))
-        if finished(job.output, settings):
+        if job.done:
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
