@@ -117,7 +117,7 @@ def classify(model, encoding: TextEncoding, reviews: list[tuple[str, str]]) -> l
                 "source": source,
                 "review": text.strip(),
                 "probability_positive": float(probability),
-                "label": "positive" if probability >= 0.5 else "negative",
+                "label": csv_reviews.label_of(probability),
                 "words": len(words),
                 "known_words": int(np.count_nonzero(words != OOV_INDEX)),
                 # Padding keeps the last maxlen numbers: the start marker goes first.
@@ -149,7 +149,7 @@ def label_csv(model, encoding: TextEncoding, rows: csv_reviews.ToLabel, output: 
     csv_reviews.write_labeled(output, rows.table, probabilities.tolist())
     print(f"labeled {len(rows.texts):,} rows: {output}")
     if rows.truth is not None:
-        accuracy = np.mean((probabilities >= 0.5) == np.array(rows.truth))
+        accuracy = np.mean((probabilities >= csv_reviews.POSITIVE_FROM) == np.array(rows.truth))
         print(
             f"accuracy against column {rows.truth_column}: "
             f"{accuracy * 100:.2f}% ({len(rows.truth):,} rows)"

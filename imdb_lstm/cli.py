@@ -39,6 +39,13 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def add_output_flag(parser: argparse.ArgumentParser, default: str, what: str) -> None:
+    """The --output DIR flag every tool takes: the folder for `what`."""
+    parser.add_argument(
+        "--output", default=default, metavar="DIR", help=f"folder for {what} (default: %(default)s)"
+    )
+
+
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 

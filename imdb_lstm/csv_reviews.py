@@ -21,9 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from imdb_lstm import text_files
+from imdb_lstm import files, text_files
 from imdb_lstm.errors import UserError
-from imdb_lstm.files import atomic_path
 
 TEXT_COLUMNS = ("review", "text")  # the first one present holds the reviews
 LABEL_COLUMNS = ("sentiment", "label")
@@ -36,7 +35,9 @@ SPLIT_ALTERNATING = (
     "no split column: the 1st, 3rd, 5th, ... review of the file trains, the 2nd, 4th, "
     "6th, ... tests"
 )
-GZIP_MAGIC = b"\x1f\x8b"
+# A probability at or above it labels a review positive: predict.py's answers and the
+# labels it writes, and its accuracy against a file's own labels.
+POSITIVE_FROM = 0.5
 VALUES_SHOWN = 6  # at most this many distinct values in an error message
 
 Reviews = dict[str, list[tuple[str, int]]]  # "train"/"test" -> [(text, label)], file order
@@ -86,7 +87,7 @@ def read_table(path: Path) -> Table:
         raw = path.read_bytes()
     except OSError as error:
         raise UserError(f"{name}: cannot read ({error.strerror})") from None
-    if raw.startswith(GZIP_MAGIC):
+    if files.gzipped(raw):
         raw = _gunzip(raw, name)
     _refuse_what_is_not_text(raw, name)
     header, rows = None, []
@@ -286,9 +287,8 @@ def split_rule(header: list[str]) -> str:
 
 def file_split_rule(path: Path) -> str:
     """How `read_reviews` splits this file, from its header alone (for cached data)."""
-    with open(path, "rb") as file:
-        opener = gzip.open if file.read(2) == GZIP_MAGIC else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as file:
+    opened = files.open_uncompressed(path, "rt", encoding="utf-8-sig", errors="replace", newline="")
+    with opened as file:
         return split_rule(next(csv.reader(file), []))
 
 
@@ -315,6 +315,10 @@ def read_to_label(path: Path, column: str | None = None) -> ToLabel:
     return ToLabel(table, texts, table.header[truth], labels(table, truth, both_required=False))
 
 
+def label_of(probability: float) -> str:
+    return "positive" if probability >= POSITIVE_FROM else "negative"
+
+
 def write_labeled(path: Path, table: Table, probabilities: list[float]) -> None:
     """Writes every row, its columns in order, plus probability_positive and label,
     atomically. A name the input already uses gets "predicted_" in front."""
@@ -323,12 +327,5 @@ def write_labeled(path: Path, table: Table, probabilities: list[float]) -> None:
         while _find(header, (name,)) is not None:
             name = f"predicted_{name}"
         header.append(name)
-    try:
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(header)
-            for row, probability in zip(table.rows, probabilities, strict=True):
-                label = "positive" if probability >= 0.5 else "negative"
-                writer.writerow([*row.cells, f"{probability:.6f}", label])
-    except OSError as error:
-        raise UserError(f"{path}: cannot write ({error.strerror})") from None
+    rows = zip(table.rows, probabilities, strict=True)
+    files.write_csv(path, header, ([*r.cells, f"{p:.6f}", label_of(p)] for r, p in rows))

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from imdb_lstm import cache, csv_reviews, npz
+from imdb_lstm import cache, csv_reviews, files, npz
 from imdb_lstm.encoding import (
     INDEX_FROM,
     OOV_INDEX,
@@ -155,7 +155,7 @@ def _file_kind(path: Path) -> str | None:
         magic = file.read(4)
     if magic.startswith(b"PK"):
         return "npz"
-    if magic.startswith(csv_reviews.GZIP_MAGIC):
+    if files.gzipped(magic):
         return "tarball" if _gzip_holds_tar_or_is_corrupt(path) else "csv"
     return None
 

@@ -4,13 +4,16 @@ but the standard library, so the tools that only write reports do not load Keras
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from imdb_lstm.errors import UserError
 
@@ -138,3 +141,29 @@ def write_bytes(path: Path, content: str | bytes) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     write_bytes(path, json.dumps(data, indent=2) + "\n")
+
+
+GZIP_MAGIC = b"\x1f\x8b"  # how every gzip file starts (RFC 1952)
+
+
+def gzipped(start: bytes) -> bool:
+    """Whether a file that starts with `start` is gzip-compressed."""
+    return start.startswith(GZIP_MAGIC)
+
+
+def open_uncompressed(path: Path, mode: str = "rb", **kwargs: Any) -> IO:
+    """`path` opened through gzip if it is gzip-compressed, as it is otherwise."""
+    with open(path, "rb") as file:
+        start = file.read(len(GZIP_MAGIC))
+    return (gzip.open if gzipped(start) else open)(path, mode, **kwargs)
+
+
+def write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
+    """Writes a UTF-8 CSV file atomically; a failure is one line."""
+    try:
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(header)
+            writer.writerows(rows)
+    except OSError as error:
+        raise UserError(f"{path}: cannot write ({error.strerror})") from None

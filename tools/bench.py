@@ -15,7 +15,6 @@ import common
 import argparse
 import contextlib
 import functools
-import gzip
 import os
 import statistics
 import tarfile
@@ -30,7 +29,7 @@ import numpy as np
 
 from imdb_lstm import backend, files, flags, machine
 from imdb_lstm import data as imdb_data
-from imdb_lstm.cli import positive_int, title
+from imdb_lstm.cli import add_output_flag, positive_int, title
 from imdb_lstm.variants import EXTENSIONS, VARIANTS, XLA_FASTER_ON_CPU
 from tools.script_models import compiled_model, script
 
@@ -74,12 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also time loading this data set (aclImdb_v1.tar.gz, aclImdb/, imdb.npz or a "
         "CSV file), encoding it afresh and from the cache, and trace the memory it takes",
     )
-    parser.add_argument(
-        "--output",
-        default="results",
-        metavar="DIR",
-        help="folder for bench.json (default: %(default)s)",
-    )
+    add_output_flag(parser, "results", "bench.json")
     return parser.parse_args(argv)
 
 
@@ -217,9 +211,7 @@ def review_megabytes(path: Path) -> float:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*.txt")) / 2**20
     if not tarfile.is_tarfile(path):
-        with open(path, "rb") as file:
-            opener = gzip.open if file.read(2) == b"\x1f\x8b" else open
-        with opener(path, "rb") as file:
+        with files.open_uncompressed(path) as file:
             return len(file.read()) / 2**20
     with tarfile.open(path, "r:gz") as archive:
         return sum(m.size for m in archive if m.name.endswith(".txt")) / 2**20

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from imdb_lstm import files
-from imdb_lstm.cli import positive_int, run, title
+from imdb_lstm.cli import add_output_flag, positive_int, run, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import VARIANTS
 
@@ -53,9 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="N",
         help="timed steps per variant and round, after one to compile (default: %(default)s)",
     )
-    parser.add_argument(
-        "--output", default="results/bench-backends", metavar="DIR", help="(default: %(default)s)"
-    )
+    add_output_flag(parser, "results/bench-backends", "bench-backends.json")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from imdb_lstm import files, machine
-from imdb_lstm.cli import duration, title
+from imdb_lstm.cli import add_output_flag, duration, title
 from imdb_lstm.variants import VARIANTS
 from tools import run_all
 
@@ -33,12 +33,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         metavar="JOBS",
         help="the --jobs settings to time, in this order (default: %(default)s)",
     )
-    parser.add_argument(
-        "--output",
-        default="results/bench-jobs",
-        metavar="DIR",
-        help="folder for each setting's run and bench-jobs.json (default: %(default)s)",
-    )
+    add_output_flag(parser, "results/bench-jobs", "each setting's run and bench-jobs.json")
     return parser.parse_known_args(argv)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import predict
 from imdb_lstm import files, machine
-from imdb_lstm.cli import positive_int, title
+from imdb_lstm.cli import add_output_flag, positive_int, title
 from imdb_lstm.model_files import load_model
 
 
@@ -47,12 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="N",
         help="labeling and evaluation rounds, alternating (default: %(default)s)",
     )
-    parser.add_argument(
-        "--output",
-        default="results",
-        metavar="DIR",
-        help="folder for bench_predict.json (default: %(default)s)",
-    )
+    add_output_flag(parser, "results", "bench_predict.json")
     return parser.parse_args(argv)
 
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from imdb_lstm import files, threads
-from imdb_lstm.cli import run, title
+from imdb_lstm.cli import add_output_flag, run, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.progress import Reader
 
@@ -47,12 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         description=title(__doc__), epilog="Other flags are passed to the script."
     )
     parser.add_argument("script", help="the script to check, e.g. cnn_lstm.py")
-    parser.add_argument(
-        "--output",
-        default="results/check-resume",
-        metavar="DIR",
-        help="folder for both runs and check-resume.json (default: %(default)s)",
-    )
+    add_output_flag(parser, "results/check-resume", "both runs and check-resume.json")
     args, flags = parser.parse_known_args(argv)
     output, name = Path(args.output), Path(args.script).stem
     command = [sys.executable, str(ROOT / args.script), *flags]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from imdb_lstm import cli, machine, threads
 from imdb_lstm import flags as script_flags
-from imdb_lstm.cli import duration, non_negative_int, positive_int, title
+from imdb_lstm.cli import add_output_flag, duration, non_negative_int, positive_int, title
 from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
 from tools import compare
@@ -74,12 +74,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         "log file; 1 runs them one after the other with Keras's progress bars (default: "
         "one per CPU core, or 1 where a GPU trains)",
     )
-    parser.add_argument(
-        "--output",
-        default="results",
-        metavar="DIR",
-        help="folder for results, passed to the scripts (default: %(default)s)",
-    )
+    add_output_flag(parser, "results", "results, passed to the scripts")
     return parser.parse_known_args(argv)
 
 

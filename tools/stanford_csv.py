@@ -12,13 +12,12 @@ gives (tests/test_csv.py checks it).
 import common
 
 import argparse
-import csv
 from pathlib import Path
 
 from imdb_lstm import data as imdb_data
+from imdb_lstm import files
 from imdb_lstm.cli import title
 from imdb_lstm.errors import UserError
-from imdb_lstm.files import atomic_path
 
 COLUMNS = ["review", "sentiment", "split"]
 
@@ -35,15 +34,12 @@ def write_stanford_csv(source: Path, output: Path) -> int:
     if not source.exists():
         raise UserError(f"{source}: no such file or directory")
     reviews = imdb_data.read_stanford(source)
-    try:
-        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(COLUMNS)
-            for split in ("train", "test"):
-                for text, label in reviews[split]:
-                    writer.writerow([text, "positive" if label else "negative", split])
-    except OSError as error:
-        raise UserError(f"{output}: cannot write ({error.strerror})") from None
+    rows = (
+        [text, "positive" if label else "negative", split]
+        for split in ("train", "test")
+        for text, label in reviews[split]
+    )
+    files.write_csv(output, COLUMNS, rows)
     return sum(len(found) for found in reviews.values())
 
 
