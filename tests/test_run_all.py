@@ -195,6 +195,28 @@ def test_compare_builds_the_table_from_results(tmp_path):
     png_size((tmp_path / "curves.png").read_bytes())
 
 
+def test_compare_shows_the_extensions_beside_the_four(tmp_path):
+    """The extensions' sweep, reported with the four variants' sweep of another folder."""
+    extensions, four = tmp_path / "extensions", tmp_path / "seeds"
+    for folder, runs in [
+        (
+            extensions,
+            [fake_run("lstm_masked", 0.88, seed=7), fake_run("lstm_masked", 0.86, seed=1)],
+        ),
+        (four, [fake_run("lstm_basic", 0.84, seed=7), fake_run("lstm_basic", 0.85, seed=1)]),
+    ]:
+        for run in runs:
+            (folder / str(run["seed"])).mkdir(parents=True, exist_ok=True)
+            (folder / str(run["seed"]) / f"{run['variant']}.json").write_text(json.dumps(run))
+    compare.main(["--seeds", "--results", str(extensions), "--beside", str(four)])
+    rows = table_rows((extensions / "SEEDS.md").read_text())
+    assert [row[:5] for row in rows[:2]] == [
+        ["lstm_basic", "2", "84.50%", "0.71", "84.00% - 85.00%"],
+        ["lstm_masked", "2", "87.00%", "1.41", "86.00% - 88.00%"],
+    ]
+    assert not (four / "SEEDS.md").exists()  # the report goes to --results only
+
+
 def test_compare_shows_settings_that_differ_between_runs(tmp_path):
     for run in [fake_run("lstm_basic", 0.8, seed=1), fake_run("cnn_lstm", 0.8, seed=2)]:
         (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))

@@ -37,6 +37,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="variants whose run failed: shown as failed, their results not read",
     )
     parser.add_argument(
+        "--beside",
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="with --seeds: also show the runs of these folders (e.g. the four variants' "
+        "sweep beside the extensions'); the report goes to --results only",
+    )
+    parser.add_argument(
         "--seeds",
         action="store_true",
         help="compare runs over seeds instead: read every <results>/<seed>/<variant>.json "
@@ -297,7 +305,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     folder = Path(args.results)
     if args.seeds:  # <results>/<seed>/<variant>.json
-        paths, failed = sorted(folder.glob("*/*.json")), []
+        folders = [folder, *map(Path, args.beside)]
+        paths, failed = sorted(p for f in folders for p in f.glob("*/*.json")), []
         title, names = "Test accuracy over seeds", ("SEEDS.md", "seeds.png")
     else:
         failed = args.failed
