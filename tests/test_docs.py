@@ -12,6 +12,7 @@ from conftest import ROOT
 import lstm_basic
 from imdb_lstm.cli import title
 from imdb_lstm.variants import EXTENSIONS, VARIANTS
+from tools import script_models
 
 
 def tracked_files() -> set[str]:
@@ -53,12 +54,16 @@ RESULT = re.compile(
 )
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+# Where each script's committed runs over seeds are.
+SWEEPS = {**dict.fromkeys(VARIANTS, "seeds"), **dict.fromkeys(EXTENSIONS, "extensions")}
+
+
+@pytest.mark.parametrize("variant", VARIANTS + EXTENSIONS)
 def test_result_line_agrees_with_the_committed_runs(variant):
-    doc = __import__(variant).__doc__
+    doc = script_models.script(variant).__doc__
     match = RESULT.search(" ".join(doc.split()))
     assert match, f"{variant}.py: no 'Result: ...' line in its docstring"
-    runs = sorted((ROOT / "docs" / "results" / "seeds").glob(f"*/{variant}.json"))
+    runs = sorted((ROOT / "docs" / "results" / SWEEPS[variant]).glob(f"*/{variant}.json"))
     accuracies = {int(p.parent.name): json.loads(p.read_text())["test_accuracy"] for p in runs}
     seed = int(match["seed"])
     assert match["seed_accuracy"] == f"{accuracies[seed] * 100:.2f}"
