@@ -141,6 +141,7 @@ def pages() -> list[str]:
 def test_committed_reports_and_pages_are_found():
     assert set(committed_reports()) == {
         "docs/results/seeds/SEEDS.md",
+        "docs/results/extensions/SEEDS.md",
         "docs/results/seeds/7/RESULTS.md",
         "docs/results/epochs-6/SEEDS.md",
         "docs/results/jax-seed7/RESULTS.md",
