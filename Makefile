@@ -40,6 +40,12 @@ SEEDS ?= 7 1 2 3 4
 JOBS ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 
+# CLUSTER=tcp://host:8786: make run-all and make seeds train each run as a task on that
+# Dask cluster (docs/cluster.md); make installs requirements-cluster.txt for it.
+CLUSTER ?=
+CLUSTER_FLAG := $(if $(CLUSTER),--cluster $(CLUSTER))
+CLUSTER_VENV := $(if $(CLUSTER),$(VENV)/.cluster-installed)
+
 # RESTART=1 throws away the checkpoints of interrupted runs instead of resuming them.
 RESTART ?=
 DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
@@ -49,7 +55,7 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -65,7 +71,8 @@ help:
 	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
-	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
+	@echo "make test-cluster   make seeds on a Dask scheduler and two workers started on 127.0.0.1"
+	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=... CLUSTER=tcp://host:8786 (docs/cluster.md)"
 
 venv: $(VENV)/.installed
 
@@ -75,8 +82,12 @@ $(VENV)/.installed: $(REQUIREMENTS)
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
 	touch $@
 
-run-all: venv
-	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(FLAGS)
+$(VENV)/.cluster-installed: requirements-cluster.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-cluster.txt
+	touch $@
+
+run-all: venv $(CLUSTER_VENV)
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(CLUSTER_FLAG) $(FLAGS)
 
 $(LISTINGS:.py=): venv
 	$(PY) $@.py $(FLAGS)
@@ -93,8 +104,8 @@ baseline: venv
 		--output $(OUTPUT)/tutorial --tutorial-defaults
 
 # Resumable: runs already done with the same flags are skipped.
-seeds: venv
-	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
+seeds: venv $(CLUSTER_VENV)
+	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
 
 bench: venv
@@ -111,7 +122,7 @@ bench-jobs: venv
 	$(PY) -m tools.bench_jobs $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/bench-jobs
 
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends" tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests
 
 # The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
 # JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).
@@ -119,6 +130,11 @@ test-backends: venv
 	$(MAKE) venv BACKEND=jax
 	$(MAKE) venv BACKEND=torch
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m backends tests
+
+# make seeds through a Dask scheduler and two workers that the tests start on 127.0.0.1
+# (tests/test_cluster.py; CI runs it after make test-backends).
+test-cluster: venv $(VENV)/.cluster-installed
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m cluster tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

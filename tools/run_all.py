@@ -25,16 +25,17 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from imdb_lstm import machine
+from imdb_lstm import files, machine
 from imdb_lstm.cli import duration, non_negative_int, positive_int, title
 from imdb_lstm.data import data_source
 from imdb_lstm.progress import Board
 from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
 from tools import compare
+from tools.cluster import ClusterRuns
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,6 +75,12 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         "one per CPU core, or 1 where a GPU trains)",
     )
     parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="train each run as a task on the Dask cluster whose scheduler is at ADDRESS, "
+        "e.g. tcp://host:8786, the results written here (docs/cluster.md; default: here)",
+    )
+    parser.add_argument(
         "--output",
         default="results",
         metavar="DIR",
@@ -106,11 +113,16 @@ def thread_settings(jobs: int) -> dict[str, str]:
     for a run alone: the backend's defaults). Checkpoints and results record them."""
     if jobs == 1:
         return {}
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    return threads_environment(max(1, (os.cpu_count() or 1) // jobs))
+
+
+def threads_environment(threads: int) -> dict[str, str]:
+    """The environment that gives a run `threads` threads (on a cluster, its worker's
+    --nthreads: tools/cluster.py)."""
     return {
-        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTRAOP_THREADS": str(threads),
         "TF_NUM_INTEROP_THREADS": "1",
-        "OMP_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": str(threads),
     }
 
 
@@ -133,9 +145,7 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
     The script's previous results are set aside as <script>.json.previous first, so
     that a failed run leaves no stale results behind (and loses none)."""
     results = job.results
-    previous = results.with_name(results.name + ".previous")
-    if results.exists():
-        results.replace(previous)
+    previous = files.set_aside(results)
     command = [sys.executable, str(ROOT / job.script), *job.flags, "--output", str(job.output)]
     start = time.perf_counter()
     if board is None:
@@ -172,16 +182,34 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
     return result
 
 
-def run_jobs(todo: list[Job], jobs: int) -> list[str]:
-    """Runs `todo`, `jobs` at a time; the labels of those that failed. `jobs` must not
-    depend on which runs are left, so that a run resumed by the same command gets the
-    thread counts it started with."""
-    if jobs == 1:
+class LocalRuns(ThreadPoolExecutor):
+    """Runs on this machine, `jobs` at a time: `start(job)` gives a Future of its
+    results, as ClusterRuns does on a Dask cluster."""
+
+    def __init__(self, jobs: int, runs: int, board: Board) -> None:
+        super().__init__(min(jobs, runs) or 1)
+        self.jobs, self.board = jobs, board
+
+    def start(self, job: Job) -> Future:
+        return self.submit(run_script, job, self.jobs, self.board)
+
+
+def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> list[str]:
+    """Runs `todo`, `jobs` at a time (or on the Dask cluster at the address `cluster`); the
+    labels of those that failed. `jobs` must not depend on which runs are left, so that
+    a run resumed by the same command gets the thread counts it started with."""
+    if not todo:  # all done earlier: nothing to start, no cluster to reach
+        return []
+    if jobs == 1 and not cluster:
         return [job.label for job in todo if run_script(job) is None]
     board = Board(sys.stdout, live=sys.stdout.isatty() and os.environ.get("TERM") != "dumb")
     order = longest_first(todo)
-    with ThreadPoolExecutor(min(jobs, len(todo)) or 1) as pool:
-        futures = [pool.submit(run_script, job, jobs, board) for job in order]
+    if cluster:
+        runs = ClusterRuns(cluster, board, threads_environment)
+    else:
+        runs = LocalRuns(jobs, len(todo), board)
+    with runs:
+        futures = [runs.start(job) for job in order]
         while wait(futures, timeout=1).not_done:
             board.refresh()
     outcomes = dict(zip((job.label for job in order), (f.result() for f in futures), strict=True))
@@ -195,12 +223,14 @@ def report_failures(failed: list[str], total: int) -> int:
     return 1 if failed else 0
 
 
-def run_all(scripts: list[str], flags: list[str], output: Path, jobs: int = 1) -> int:
+def run_all(
+    scripts: list[str], flags: list[str], output: Path, jobs: int = 1, cluster: str | None = None
+) -> int:
     todo = [
         Job(script, flags, output, f"[{i}/{len(scripts)}] {script}")
         for i, script in enumerate(scripts, start=1)
     ]
-    failed = run_jobs(todo, min(jobs, len(scripts)))
+    failed = run_jobs(todo, min(jobs, len(scripts)), cluster)
     if len(failed) < len(scripts):
         failed_variants = [Path(job.script).stem for job in todo if job.label in failed]
         compare.main(["--results", str(output), "--failed", *failed_variants])
@@ -221,7 +251,14 @@ def done_earlier(results: Path, expected: argparse.Namespace) -> bool:
     )
 
 
-def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], jobs: int) -> int:
+def sweep(
+    scripts: list[str],
+    flags: list[str],
+    output: Path,
+    seeds: list[int],
+    jobs: int,
+    cluster: str | None = None,
+) -> int:
     """Every script once per seed, `jobs` at a time; then the comparison over seeds."""
     runs = [(seed, script) for seed in seeds for script in scripts]
     todo = []
@@ -232,7 +269,7 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
-    failed = run_jobs(todo, min(jobs, len(runs)))  # of all runs asked for, done or not
+    failed = run_jobs(todo, min(jobs, len(runs)), cluster)  # of all runs asked for, done or not
     if len(failed) < len(runs):
         compare.main(["--seeds", "--results", str(output)])
     return report_failures(failed, len(runs))
@@ -273,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         return reproduce(args.reproduce, flags, output)
     jobs = args.jobs or default_jobs()
     if args.seeds:
-        return sweep(args.scripts, flags, output, args.seeds, jobs)
-    return run_all(args.scripts, flags, output, jobs)
+        return sweep(args.scripts, flags, output, args.seeds, jobs, args.cluster)
+    return run_all(args.scripts, flags, output, jobs, args.cluster)
 
 
 if __name__ == "__main__":
