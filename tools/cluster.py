@@ -240,8 +240,9 @@ class ClusterRuns:
         )
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.executor.shutdown(wait=True)
+    def __exit__(self, error_type: type | None, *_: object) -> None:
+        # Stopped (Ctrl-C): the client's close forgets the runs not started yet.
+        self.executor.shutdown(wait=error_type is None)
         for job in self.jobs.values():
             (job.output / SHARED_MARK).unlink(missing_ok=True)
         self.client.close()
@@ -307,7 +308,13 @@ class ClusterRuns:
         if it failed, said on the board."""
         try:
             outcome = future.result()
-        except Exception as error:  # the task could not run (e.g. no project on the worker)
+        except ModuleNotFoundError as error:
+            outcome = {
+                "worker": "a worker",
+                "error": f"it cannot import this project ({error}): "
+                "start the workers from the checkout, PYTHONPATH set (docs/cluster.md)",
+            }
+        except Exception as error:  # the task could not run, e.g. its workers kept dying
             outcome = {"worker": "?", "error": f"{type(error).__name__}: {error}"}
         result, message = None, f"{job.label} ... FAILED on {outcome['worker']}: "
         if "error" in outcome:
