@@ -3,9 +3,9 @@ Title: Time make seeds here against make seeds through a Dask cluster on this ma
 Description: starts a Dask scheduler and two workers (--nthreads 1) on 127.0.0.1, then
 trains the same small sweep alternately here (--jobs 2, one thread a run) and through
 the cluster, --rounds times each, and writes every sweep's wall time, every run's times,
-the cluster's overhead per run and, from it and the committed full-data sweep's run
-times, an estimate of a full sweep's wall time on N such machines to
-<output>/bench-cluster.json. Other flags go to tools/run_all.py.
+the overhead per run, the round trip of a task without training and, from it and the
+committed full-data sweep's run times, an estimate of a full sweep's wall time on N such
+machines to <output>/bench-cluster.json. Other flags go to tools/run_all.py.
 
     python -m tools.bench_cluster --data aclImdb_v1.tar.gz --max-samples 500 --epochs 1
 """
@@ -16,6 +16,7 @@ import argparse
 import datetime
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,11 @@ from imdb_lstm import files, machine
 from imdb_lstm.cli import duration, positive_int, title
 from tools import run_all
 from tools.bench_jobs import run_summary
+from tools.cluster import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED_SWEEP = ROOT / "docs" / "results" / "seeds"
+MODEL_BYTES = 2_600_000  # about a .keras file of these models, the bulk of a run's result
 
 
 class LocalDaskCluster:
@@ -135,6 +138,26 @@ def time_sweep(args: argparse.Namespace, flags: list[str], output: Path, **where
     return {"exit_code": code, "wall_seconds": seconds, "runs": runs}
 
 
+def machinery(address: str, trips: int = 10) -> dict:
+    """The cluster's own cost, without training: connecting, and the round trip of a task
+    whose result is a model's size (os.urandom: the workers import nothing for it)."""
+    start = time.perf_counter()
+    client = connect(address)
+    connect_seconds = time.perf_counter() - start
+    seconds = []
+    for _ in range(trips):
+        start = time.perf_counter()
+        client.submit(os.urandom, MODEL_BYTES, pure=False).result()
+        seconds.append(time.perf_counter() - start)
+    client.close()
+    return {
+        "connect_seconds": connect_seconds,
+        "result_bytes": MODEL_BYTES,
+        "task_round_trip_seconds": seconds,
+        "median_round_trip_seconds": statistics.median(seconds),
+    }
+
+
 def longest_first_wall(seconds: list[float], slots: int) -> float:
     """The wall time of runs of these lengths on `slots` at once, the longest first."""
     ends = [0.0] * slots
@@ -145,15 +168,15 @@ def longest_first_wall(seconds: list[float], slots: int) -> float:
 
 def estimate(overhead: float, machines: list[int]) -> dict:
     """The committed full-data sweep's wall time on N machines like this one (two
-    workers of one thread each), each run longer by the measured overhead."""
+    workers of one thread each), each run longer by `overhead` seconds."""
     runs = [
         run["train_seconds"] + run["evaluate_seconds"] + overhead
         for run in (json.loads(p.read_text()) for p in sorted(COMMITTED_SWEEP.glob("*/*.json")))
     ]
     return {
         "what": "an estimate, not a measurement: the committed sweep's "
-        f"{len(runs)} run times (docs/results/seeds/) plus the measured overhead per run, "
-        "placed longest first on 2 runs at once per machine",
+        f"{len(runs)} run times (docs/results/seeds/), each plus {overhead:.2f} s "
+        "(a task's measured round trip), placed longest first on 2 runs at once per machine",
         "hours_by_machines": {str(n): longest_first_wall(runs, 2 * n) / 3600 for n in machines},
     }
 
@@ -166,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         with LocalDaskCluster(Path(scratch)) as cluster:
             for name in ("w1", "w2"):
                 cluster.add_worker(name)
+            cost = machinery(cluster.address)
             for i in range(args.rounds):
                 for kind, where in (("here", {}), ("cluster", {"cluster": cluster.address})):
                     print(f"--- round {i + 1}: the sweep {kind}", flush=True)
@@ -174,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     sweeps[kind].append(sweep)
     runs = len(args.scripts) * len(args.seeds)
     walls = {kind: [s["wall_seconds"] for s in done] for kind, done in sweeps.items()}
-    # Two runs at once either way: each run holds its slot this much longer.
+    # Two runs at once either way: each run held its slot this much longer.
     overhead = (sum(walls["cluster"]) - sum(walls["here"])) / args.rounds / (runs / 2)
     report = {
         "what": "make seeds' sweep here (--jobs 2) and through a Dask scheduler and two "
@@ -184,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         "flags": flags,
         "sweeps": sweeps,
         "overhead_seconds_per_run": overhead,
-        "estimate": estimate(overhead, [1, 2, 5, 10]),
+        "machinery": cost,
+        "estimate": estimate(cost["median_round_trip_seconds"], [1, 2, 5, 10]),
         "machine": machine.machine_description(),
         "versions": machine.versions(),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -193,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     files.write_json(output / "bench-cluster.json", report)
     for kind, seconds in walls.items():
         print(f"{kind}: {', '.join(duration(s) for s in seconds)}")
-    print(f"overhead per run: {overhead:.1f} s. Wrote {output / 'bench-cluster.json'}")
+    print(f"overhead per run: {overhead:.1f} s; a task's round trip without training: "
+          f"{cost['median_round_trip_seconds'] * 1000:.0f} ms")  # fmt: skip
+    print(f"Wrote {output / 'bench-cluster.json'}")
     failed = [s["exit_code"] for done in sweeps.values() for s in done]
     return max(failed)
 

@@ -11,7 +11,8 @@ interrupted resumes from its last finished epoch when started again.
 With --reproduce SCRIPT it runs one script twice with the same seed instead and checks
 that both runs give exactly the same results. With --seeds it trains every script once
 per seed into <output>/<seed>/, skipping runs that are already done, and compares the
-variants over seeds (SEEDS.md, seeds.png).
+variants over seeds (SEEDS.md, seeds.png). With --cluster ADDRESS the runs train as tasks
+on a Dask cluster instead, their results written here (tools/cluster.py).
 
     python -m tools.run_all --data aclImdb_v1.tar.gz --epochs 1 --max-samples 500
     python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
