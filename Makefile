@@ -55,7 +55,7 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv run-all reproduce seeds baseline bench bench-backends bench-jobs bench-cluster test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -68,6 +68,7 @@ help:
 	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
+	@echo "make bench-cluster   time make seeds here against make seeds through a Dask cluster on 127.0.0.1"
 	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
@@ -120,6 +121,11 @@ bench-backends: venv
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv
 	$(PY) -m tools.bench_jobs $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/bench-jobs
+
+# A small make seeds here and through a Dask scheduler and two workers on 127.0.0.1,
+# alternately (docs/cluster.md), e.g. EPOCHS=1 MAX_SAMPLES=500.
+bench-cluster: venv $(VENV)/.cluster-installed
+	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(OUTPUT)/bench-cluster
 
 test: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests
