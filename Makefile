@@ -40,6 +40,12 @@ SEEDS ?= 7 1 2 3 4
 JOBS ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 
+# CLUSTER=tcp://host:8786: make run-all and make seeds train each run as a task on that
+# Dask cluster (docs/cluster.md); make installs requirements-cluster.txt for it.
+CLUSTER ?=
+CLUSTER_FLAG := $(if $(CLUSTER),--cluster $(CLUSTER))
+CLUSTER_VENV := $(if $(CLUSTER),$(VENV)/.cluster-installed)
+
 # RESTART=1 throws away the checkpoints of interrupted runs instead of resuming them.
 RESTART ?=
 DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
@@ -49,7 +55,7 @@ FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv notebook run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-predict test test-backends lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-cluster bench-predict test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -66,11 +72,13 @@ help:
 	@echo "make stanford-csv  write the Stanford archive DATA as a CSV file of reviews (CSV=reviews.csv)"
 	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
 	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
+	@echo "make bench-cluster   time make seeds here against make seeds through a Dask cluster on 127.0.0.1"
 	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
 	@echo "make bench-predict  time labeling the CSV file CSV with MODEL against model.evaluate"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
-	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=..."
+	@echo "make test-cluster   make seeds on a Dask scheduler and two workers started on 127.0.0.1"
+	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=... CLUSTER=tcp://host:8786 (docs/cluster.md)"
 
 venv: $(VENV)/.installed
 
@@ -80,8 +88,12 @@ $(VENV)/.installed: $(REQUIREMENTS)
 	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
 	touch $@
 
-run-all: venv
-	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(FLAGS)
+$(VENV)/.cluster-installed: requirements-cluster.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-cluster.txt
+	touch $@
+
+run-all: venv $(CLUSTER_VENV)
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(CLUSTER_FLAG) $(FLAGS)
 
 $(LISTINGS:.py=): venv
 	$(PY) $@.py $(FLAGS)
@@ -98,8 +110,8 @@ baseline: venv
 		--output $(OUTPUT)/tutorial --tutorial-defaults
 
 # Resumable: runs already done with the same flags are skipped.
-seeds: venv
-	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
+seeds: venv $(CLUSTER_VENV)
+	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
 
 # In place, or with OUTPUT on the command line a copy in OUTPUT/tutorial.ipynb.
@@ -136,8 +148,13 @@ bench-backends: venv
 bench-jobs: venv
 	$(PY) -m tools.bench_jobs $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/bench-jobs
 
+# A small make seeds here and through a Dask scheduler and two workers on 127.0.0.1,
+# alternately (docs/cluster.md), e.g. EPOCHS=1 MAX_SAMPLES=500.
+bench-cluster: venv $(VENV)/.cluster-installed
+	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(OUTPUT)/bench-cluster
+
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends" tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests
 
 # The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
 # JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).
@@ -145,6 +162,11 @@ test-backends: venv
 	$(MAKE) venv BACKEND=jax
 	$(MAKE) venv BACKEND=torch
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m backends tests
+
+# make seeds through a Dask scheduler and two workers that the tests start on 127.0.0.1
+# (tests/test_cluster.py; CI runs it after make test-backends).
+test-cluster: venv $(VENV)/.cluster-installed
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m cluster tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -139,6 +139,15 @@ def write_bytes(path: Path, content: str | bytes) -> None:
         tmp.write_bytes(content.encode() if isinstance(content, str) else content)
 
 
+def set_aside(path: Path) -> Path:
+    """Moves `path`, if there, to <path>.previous before a run that makes it again, so
+    that a run that fails leaves nothing stale behind (and loses nothing); that path."""
+    previous = path.with_name(path.name + ".previous")
+    if path.exists():
+        path.replace(previous)
+    return previous
+
+
 def write_json(path: Path, data: Any) -> None:
     write_bytes(path, json.dumps(data, indent=2) + "\n")
 

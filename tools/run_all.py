@@ -11,7 +11,8 @@ interrupted resumes from its last finished epoch when started again.
 With --reproduce SCRIPT it runs one script twice with the same seed instead and checks
 that both runs give exactly the same results. With --seeds it trains every script once
 per seed into <output>/<seed>/, skipping runs that are already done, and compares the
-variants over seeds (SEEDS.md, seeds.png).
+variants over seeds (SEEDS.md, seeds.png). With --cluster ADDRESS the runs train as tasks
+on a Dask cluster instead, their results written here (tools/cluster.py).
 
     python -m tools.run_all --data aclImdb_v1.tar.gz --epochs 1 --max-samples 500
     python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
@@ -25,17 +26,18 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from imdb_lstm import cli, machine, threads
+from imdb_lstm import cli, files, machine, threads
 from imdb_lstm import flags as script_flags
 from imdb_lstm.cli import add_output_flag, duration, non_negative_int, positive_int, title
 from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
 from tools import compare
 from tools.board import Board
+from tools.cluster import ClusterRuns
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,6 +75,12 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         help="runs at a time, each with its share of the CPU cores and its output in a "
         "log file; 1 runs them one after the other with Keras's progress bars (default: "
         "one per CPU core, or 1 where a GPU trains)",
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="train each run as a task on the Dask cluster whose scheduler is at ADDRESS, "
+        "e.g. tcp://host:8786, the results written here (docs/cluster.md; default: here)",
     )
     add_output_flag(parser, "results", "results, passed to the scripts")
     return parser.parse_known_args(argv)
@@ -128,9 +136,7 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
     The script's previous results are set aside as <script>.json.previous first, so
     that a failed run leaves no stale results behind (and loses none)."""
     results = job.results
-    previous = results.with_name(results.name + ".previous")
-    if results.exists():
-        results.replace(previous)
+    previous = files.set_aside(results)
     command = [sys.executable, str(ROOT / job.script), *job.flags, "--output", str(job.output)]
     start = time.perf_counter()
     if board is None:
@@ -167,18 +173,37 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
     return result
 
 
-def run_jobs(todo: list[Job], jobs: int) -> list[str]:
-    """Runs `todo`, `jobs` at a time; the labels of those that failed. `jobs` must not
-    depend on which runs are left, so that a run resumed by the same command gets the
-    thread counts it started with."""
-    if jobs == 1:
+class LocalRuns(ThreadPoolExecutor):
+    """Runs on this machine, `jobs` at a time: `start(job)` gives a Future of its
+    results, as ClusterRuns does on a Dask cluster."""
+
+    def __init__(self, jobs: int, runs: int, board: Board) -> None:
+        super().__init__(min(jobs, runs) or 1)
+        self.jobs, self.board = jobs, board
+
+    def start(self, job: Job) -> Future:
+        return self.submit(run_script, job, self.jobs, self.board)
+
+
+def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> list[str]:
+    """Runs `todo`, `jobs` at a time (or on the Dask cluster at the address `cluster`); the
+    labels of those that failed. `jobs` must not depend on which runs are left, so that
+    a run resumed by the same command gets the thread counts it started with."""
+    if not todo:  # all done earlier: nothing to start, no cluster to reach
+        return []
+    if jobs == 1 and not cluster:
         return [job.label for job in todo if run_script(job) is None]
     live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     order = longest_first(todo)
-    with Board(sys.stdout, live) as board, ThreadPoolExecutor(min(jobs, len(todo)) or 1) as pool:
-        futures = [pool.submit(run_script, job, jobs, board) for job in order]
-        while wait(futures, timeout=1).not_done:
-            board.refresh()
+    with Board(sys.stdout, live) as board:
+        if cluster:
+            runs = ClusterRuns(cluster, board)
+        else:
+            runs = LocalRuns(jobs, len(todo), board)
+        with runs:
+            futures = [runs.start(job) for job in order]
+            while wait(futures, timeout=1).not_done:
+                board.refresh()
     outcomes = dict(zip((job.label for job in order), (f.result() for f in futures), strict=True))
     return [job.label for job in todo if outcomes[job.label] is None]
 
@@ -190,19 +215,28 @@ def report_failures(failed: list[str], total: int) -> int:
     return 1 if failed else 0
 
 
-def run_all(scripts: list[str], flags: list[str], output: Path, jobs: int = 1) -> int:
+def run_all(
+    scripts: list[str], flags: list[str], output: Path, jobs: int = 1, cluster: str | None = None
+) -> int:
     todo = [
         Job(script, flags, output, f"[{i}/{len(scripts)}] {script}")
         for i, script in enumerate(scripts, start=1)
     ]
-    failed = run_jobs(todo, min(jobs, len(scripts)))
+    failed = run_jobs(todo, min(jobs, len(scripts)), cluster)
     if len(failed) < len(scripts):
         failed_variants = [Path(job.script).stem for job in todo if job.label in failed]
         compare.main(["--results", str(output), "--failed", *failed_variants])
     return report_failures([job.script for job in todo if job.label in failed], len(scripts))
 
 
-def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], jobs: int) -> int:
+def sweep(
+    scripts: list[str],
+    flags: list[str],
+    output: Path,
+    seeds: list[int],
+    jobs: int,
+    cluster: str | None = None,
+) -> int:
     """Every script once per seed, `jobs` at a time; then the comparison over seeds."""
     runs = [(seed, script) for seed in seeds for script in scripts]
     todo = []
@@ -213,7 +247,7 @@ def sweep(scripts: list[str], flags: list[str], output: Path, seeds: list[int], 
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
-    failed = run_jobs(todo, min(jobs, len(runs)))  # of all runs asked for, done or not
+    failed = run_jobs(todo, min(jobs, len(runs)), cluster)  # of all runs asked for, done or not
     if len(failed) < len(runs):
         compare.main(["--seeds", "--results", str(output)])
     return report_failures(failed, len(runs))
@@ -254,8 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         return reproduce(args.reproduce, flags, output)
     jobs = args.jobs or default_jobs()
     if args.seeds:
-        return sweep(args.scripts, flags, output, args.seeds, jobs)
-    return run_all(args.scripts, flags, output, jobs)
+        return sweep(args.scripts, flags, output, args.seeds, jobs, args.cluster)
+    return run_all(args.scripts, flags, output, jobs, args.cluster)
 
 
 if __name__ == "__main__":

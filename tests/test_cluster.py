@@ -1,0 +1,182 @@
+"""`make seeds CLUSTER=...` for real: a Dask scheduler and two workers started here on
+127.0.0.1 (ephemeral ports, stopped at the end), tiny data. `make test-cluster` runs the
+tests marked `cluster`; they need requirements-cluster.txt. The others need no Dask."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, TINY_MAKE, assert_clean_error, make, run_command
+
+from tools.bench_cluster import LocalDaskCluster
+from tools.cluster import Task, check_worker, failure
+
+SCRIPTS = "lstm_basic.py lstm_dropout_layers.py lstm_recurrent_dropout.py cnn_lstm.py"
+SEEDS = "1 2"
+# The thread counts of make seeds with JOBS=2 (half the cores each), given the workers.
+THREADS = max(1, (os.cpu_count() or 1) // 2)
+# make's own install of requirements-cluster.txt is not the test's: this Python has it.
+NO_INSTALL = ["-o", ".venv/.cluster-installed"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler on 127.0.0.1; the tests start its workers."""
+    with LocalDaskCluster(tmp_path_factory.mktemp("cluster"), nthreads=THREADS) as cluster:
+        assert cluster.address.startswith("tcp://127.0.0.1:")
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def local_seeds(stanford_tarball, tmp_path_factory):
+    """The same sweep made here, two runs at once."""
+    output = tmp_path_factory.mktemp("local")
+    variables = [f"SCRIPTS={SCRIPTS}", f"SEEDS={SEEDS}", "JOBS=2", *TINY_MAKE]
+    result = make("seeds", f"DATA={stanford_tarball}", f"OUTPUT={output}", *variables)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return output / "seeds"
+
+
+def sweep_killing_a_worker(cluster, data, output):
+    """make seeds on the cluster with workers w1 and w2; when a run has started on w1,
+    w1 is killed (SIGKILL) and w3 started in its place. What make printed."""
+    for name in ("w1", "w2"):
+        cluster.add_worker(name)
+    command = ["make", "-o", ".venv/.installed", *NO_INSTALL, "seeds", f"PY={sys.executable}"]
+    command += [f"CLUSTER={cluster.address}", f"DATA={data}", f"OUTPUT={output}"]
+    command += [f"SEEDS={SEEDS}", f"SCRIPTS={SCRIPTS}", *TINY_MAKE]
+    environment = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
+    printed = []
+    with subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
+    ) as sweep:
+        for line in sweep.stdout:
+            printed.append(line)
+            if "started on w1" in line and "w3" not in cluster.workers:
+                cluster.workers["w1"].send_signal(signal.SIGKILL)
+                cluster.add_worker("w3")
+    assert sweep.returncode == 0, "".join(printed)[-3000:]
+    return "".join(printed)
+
+
+@pytest.mark.cluster
+def test_make_seeds_on_a_cluster_loses_no_run_to_a_killed_worker(
+    cluster, local_seeds, stanford_tarball, tmp_path
+):
+    printed = sweep_killing_a_worker(cluster, stanford_tarball, tmp_path)
+    assert f"training on the Dask cluster at {cluster.address}: 2 workers" in printed
+    lost = re.findall(r"\] (\w+ seed \d) \.\.\. worker w1 lost; retried on w[23] from", printed)
+    assert len(lost) == 1, printed
+    # Every run counted once, each epoch shown with its worker, every result come home.
+    finished = re.findall(r"^\[\d/8\] (\w+ seed \d) \.\.\. \d+\.\d% in ", printed, re.MULTILINE)
+    assert sorted(finished) == sorted(
+        f"{variant} seed {seed}"
+        for variant in ("lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm")
+        for seed in (1, 2)
+    )
+    assert len(re.findall(r" on w[123]: epoch 1/1 done in ", printed)) >= 8
+    for seed in (1, 2):
+        assert sorted(p.name for p in (tmp_path / "seeds" / str(seed)).iterdir()) == [
+            "cnn_lstm.json", "cnn_lstm.keras", "cnn_lstm.log",
+            "lstm_basic.json", "lstm_basic.keras", "lstm_basic.log",
+            "lstm_dropout_layers.json", "lstm_dropout_layers.keras", "lstm_dropout_layers.log",
+            "lstm_recurrent_dropout.json", "lstm_recurrent_dropout.keras",
+            "lstm_recurrent_dropout.log",
+        ]  # fmt: skip
+        for variant in ("lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm"):
+            remote = json.loads((tmp_path / "seeds" / str(seed) / f"{variant}.json").read_text())
+            local = json.loads((local_seeds / str(seed) / f"{variant}.json").read_text())
+            assert remote["threads"] == local["threads"] == {"intra_op": THREADS, "inter_op": 1}
+            for key in ("test_accuracy", "test_loss", "history"):
+                assert remote[key] == local[key], (variant, seed, key)
+    seeds_table = (tmp_path / "seeds" / "SEEDS.md").read_text()
+    assert "| lstm_basic | 2 |" in seeds_table and "| cnn_lstm | 2 |" in seeds_table
+
+    # Started again: every run is done, none is sent.
+    variables = [f"SCRIPTS={SCRIPTS}", f"SEEDS={SEEDS}", *TINY_MAKE, *NO_INSTALL]
+    again = make(
+        "seeds",
+        f"CLUSTER={cluster.address}",
+        f"DATA={stanford_tarball}",
+        f"OUTPUT={tmp_path}",
+        *variables,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.count("... done earlier, skipped") == 8
+    assert "started on" not in again.stdout
+
+
+@pytest.mark.cluster
+def test_a_worker_without_the_data_fails_the_run_in_one_line(cluster, tmp_path):
+    if not cluster.workers:
+        cluster.add_worker("w4")
+    command = [sys.executable, "-m", "tools.run_all", "--cluster", cluster.address]
+    result = run_command(
+        *command, "--scripts", "lstm_basic.py", "--data", "/no/such/data.tar.gz", "--output",
+        str(tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert re.search(
+        r"^\[1/1\] lstm_basic.py \.\.\. FAILED on w\d: exit code 1 after \d+s: error: "
+        r"/no/such/data.tar.gz: no such file or directory; point --data",
+        result.stdout,
+        re.MULTILINE,
+    ), result.stdout
+    assert "1 of 1 failed: lstm_basic.py" in result.stderr
+
+
+def task(**overrides) -> Task:
+    settings = {
+        "label": "[1/1] lstm_basic seed 1",
+        "script": "lstm_basic.py",
+        "flags": ["--seed", "1"],
+        "output": "/tmp/out/1",
+        "mark": "m",
+        "threads": 1,
+        "environment": {},
+        "topic": "t",
+    }
+    return Task(**settings | overrides)
+
+
+def test_a_worker_with_other_thread_counts_or_without_the_script_refuses_the_run():
+    assert check_worker(task(script=str(ROOT / "lstm_basic.py")), 1, "w1") is None
+    assert check_worker(task(), 2, "w1") == (
+        "worker w1 has --nthreads 2, the sweep's workers 1: runs with other thread counts "
+        "give other numbers; start every worker alike"
+    )
+    missing = check_worker(task(script="no_such_script.py"), 1, "w1")
+    assert (
+        missing
+        == f"worker w1 has no no_such_script.py in {os.getcwd()}: start it from the checkout"
+    )
+
+
+def test_a_failed_run_is_said_with_its_error_line(tmp_path):
+    log = b"Epoch 1/1\nerror: /data: no such file or directory\n"
+    outcome = {"code": 1, "files": {"lstm_basic.log": log}}
+    said = failure(outcome, "9s", tmp_path / "lstm_basic.log")
+    assert said == "exit code 1 after 9s: error: /data: no such file or directory"
+    outcome = {"code": -9, "files": {"lstm_basic.log": b"Killed\n"}}
+    said = failure(outcome, "9s", tmp_path / "lstm_basic.log")
+    assert said == f"exit code -9 after 9s: see {tmp_path / 'lstm_basic.log'}"
+
+
+@pytest.mark.cluster
+def test_a_missing_scheduler_is_one_line_naming_it_within_30_seconds(tmp_path):
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    start = time.monotonic()
+    result = run_command(
+        *(sys.executable, "-m", "tools.run_all", "--seeds", "1", "--cluster", address),
+        *("--scripts", "lstm_basic.py", "--output", str(tmp_path)),
+    )
+    assert time.monotonic() - start < 30
+    assert_clean_error(result, f"no Dask scheduler answered at {address} within 10 s")
