@@ -307,7 +307,7 @@ def test_make_seeds_trains_what_is_not_done_and_then_skips_it(
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[1/2] cnn_lstm seed 7 ... done earlier, skipped" in result.stdout
     run = json.loads((tmp_path / "seeds" / "1" / "cnn_lstm.json").read_text())
-    assert (run["seed"], run["epochs"], run["train_reviews"]) == (1, 1, 64)
+    assert (run["seed"], run["epochs"], run["train_reviews"]) == (1, 2, 100)
     assert "Accuracy: " in (tmp_path / "seeds" / "1" / "cnn_lstm.log").read_text()
     assert table_rows((tmp_path / "seeds" / "SEEDS.md").read_text())[0][:2] == ["cnn_lstm", "2"]
 
