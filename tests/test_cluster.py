@@ -81,20 +81,21 @@ def test_make_seeds_on_a_cluster_loses_no_run_to_a_killed_worker(
     # Every run counted once, each epoch shown with its worker, every result come home.
     finished = re.findall(r"^\[\d/8\] (\w+ seed \d) \.\.\. \d+\.\d% in ", printed, re.MULTILINE)
     assert sorted(finished) == sorted(
-        f"{variant} seed {seed}"
-        for variant in ("lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm")
-        for seed in (1, 2)
+        f"{variant} seed {seed}" for variant in variants.VARIANTS for seed in (1, 2)
     )
     assert len(re.findall(r" on w[123]: epoch 1/1 done in ", printed)) >= 8
     for seed in (1, 2):
+        # The workers share this folder, so they trained here, each run under its lock.
         assert sorted(p.name for p in (tmp_path / "seeds" / str(seed)).iterdir()) == [
+            ".cnn_lstm.lock", ".lstm_basic.lock", ".lstm_dropout_layers.lock",
+            ".lstm_recurrent_dropout.lock",
             "cnn_lstm.json", "cnn_lstm.keras", "cnn_lstm.log",
             "lstm_basic.json", "lstm_basic.keras", "lstm_basic.log",
             "lstm_dropout_layers.json", "lstm_dropout_layers.keras", "lstm_dropout_layers.log",
             "lstm_recurrent_dropout.json", "lstm_recurrent_dropout.keras",
             "lstm_recurrent_dropout.log",
         ]  # fmt: skip
-        for variant in ("lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm"):
+        for variant in variants.VARIANTS:
             remote = json.loads((tmp_path / "seeds" / str(seed) / f"{variant}.json").read_text())
             local = json.loads((local_seeds / str(seed) / f"{variant}.json").read_text())
             assert remote["threads"] == local["threads"] == {"intra_op": THREADS, "inter_op": 1}
