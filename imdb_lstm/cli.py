@@ -50,6 +50,17 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
+def add_rounds_flag(parser: argparse.ArgumentParser, default: int, what: str) -> None:
+    """The --rounds N flag of the benchmarks that alternate what they compare."""
+    parser.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=default,
+        metavar="N",
+        help=f"{what}, alternating (default: %(default)s)",
+    )
+
+
 def duration(seconds: float) -> str:
     """Seconds as "2m05s", or "45s" under a minute."""
     minutes, seconds = divmod(round(seconds), 60)

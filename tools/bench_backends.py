@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from imdb_lstm import files
-from imdb_lstm.cli import add_output_flag, positive_int, run, title
+from imdb_lstm.cli import add_output_flag, add_rounds_flag, positive_int, run, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import VARIANTS
 
@@ -43,9 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--variants", nargs="+", choices=VARIANTS, default=VARIANTS, help="(default: all four)"
     )
-    parser.add_argument(
-        "--rounds", type=positive_int, default=3, metavar="N", help="(default: %(default)s)"
-    )
+    add_rounds_flag(parser, 3, "rounds over the backends")
     parser.add_argument(
         "--steps",
         type=positive_int,

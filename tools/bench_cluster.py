@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from imdb_lstm import files, machine
-from imdb_lstm.cli import add_output_flag, duration, positive_int, title
+from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, title
 from tools import run_all
 from tools.bench_jobs import run_summary
 from tools.cluster import connect
@@ -106,13 +106,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         metavar="N",
         help="the sweep's seeds (default: %(default)s)",
     )
-    parser.add_argument(
-        "--rounds",
-        type=positive_int,
-        default=2,
-        metavar="N",
-        help="sweeps of each kind, alternating, here first (default: %(default)s)",
-    )
+    add_rounds_flag(parser, 2, "sweeps of each kind, here first")
     add_output_flag(parser, "results/bench-cluster", "bench-cluster.json")
     return parser.parse_known_args(argv)
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import predict
 from imdb_lstm import files, machine
-from imdb_lstm.cli import add_output_flag, positive_int, title
+from imdb_lstm.cli import add_output_flag, add_rounds_flag, title
 from imdb_lstm.model_files import load_model
 
 
@@ -40,13 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="the data whose test reviews model.evaluate reads (any --data source)",
     )
-    parser.add_argument(
-        "--rounds",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="labeling and evaluation rounds, alternating (default: %(default)s)",
-    )
+    add_rounds_flag(parser, 3, "labeling and evaluation rounds")
     add_output_flag(parser, "results", "bench_predict.json")
     return parser.parse_args(argv)
 
