@@ -18,6 +18,8 @@ from tools import bench, script_models
         # LSTM: 500 steps x 2 x 4 gates x 100 units x (32 inputs + 100 state); Dense: 2 x 100
         ("lstm_basic", 500 * 2 * 4 * 100 * 132 + 200),
         ("lstm_recurrent_dropout", 500 * 2 * 4 * 100 * 132 + 200),
+        # A mask skips no arithmetic: every step is computed (docs/extensions.md).
+        ("lstm_masked", 500 * 2 * 4 * 100 * 132 + 200),
         # Conv1D: 500 positions x 2 x 3 taps x 32 in x 32 out; the LSTM reads 250 steps
         ("cnn_lstm", 500 * 2 * 3 * 32 * 32 + 250 * 2 * 4 * 100 * 132 + 200),
         # Both directions' LSTMs, and a Dense that reads both summaries: 2 x 200

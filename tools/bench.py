@@ -103,7 +103,9 @@ def forward_flops_per_review(model: keras.Model) -> int:
     """Multiply-adds x 2 of the layers that do arithmetic (LSTM, Conv1D, Dense)."""
     flops = 0
     for layer in model.layers:
-        steps, features = layer.input.shape[1], layer.input.shape[-1]
+        # A masked layer's input is the tensor and its mask.
+        shape = keras.tree.flatten(layer.input)[0].shape
+        steps, features = shape[1], shape[-1]
         if isinstance(layer, keras.layers.Bidirectional):  # an LSTM each way
             units = layer.forward_layer.units
             flops += 2 * steps * 2 * 4 * units * (features + units)
