@@ -210,9 +210,9 @@ def test_compare_shows_the_extensions_beside_the_four(tmp_path):
             (folder / str(run["seed"]) / f"{run['variant']}.json").write_text(json.dumps(run))
     compare.main(["--seeds", "--results", str(extensions), "--beside", str(four)])
     rows = table_rows((extensions / "SEEDS.md").read_text())
-    assert [row[:5] for row in rows[:2]] == [
-        ["lstm_basic", "2", "84.50%", "0.71", "84.00% - 85.00%"],
-        ["lstm_masked", "2", "87.00%", "1.41", "86.00% - 88.00%"],
+    assert [row[:8] for row in rows[:2]] == [
+        ["lstm_basic", "2", "84.50%", "0.71", "84.00% - 85.00%", "86.79%", "-2.29", "no"],
+        ["lstm_masked", "2", "87.00%", "1.41", "86.00% - 88.00%", "", "", ""],  # no tutorial
     ]
     assert not (four / "SEEDS.md").exists()  # the report goes to --results only
 

@@ -126,7 +126,7 @@ def table_row(variant: str, group: list[dict]) -> list[str]:
         f"{points(low)} - {points(high)}" if several else "",
         "" if tutorial is None else points(tutorial),
         "" if tutorial is None else f"{(accuracy - tutorial) * 100:+.2f}",
-        "yes" if several and tutorial and low <= tutorial <= high else ("no" if several else ""),
+        "" if tutorial is None or not several else ("yes" if low <= tutorial <= high else "no"),
         f"{mean(lambda r: r['test_loss']):.4f}",
         points(mean(lambda r: r["history"]["accuracy"][-1])),
         # The fastest epoch: the least disturbed by whatever else shared the machine.
