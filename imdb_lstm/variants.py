@@ -38,9 +38,9 @@ EPOCH_SECONDS = {
     "lstm_dropout_layers": 129,
     "lstm_recurrent_dropout": 216,
     "cnn_lstm": 76,
-    "cnn_lstm_dropout": 76,
-    "bidirectional_lstm": 280,
-    "lstm_masked": 140,
+    "cnn_lstm_dropout": 89,
+    "bidirectional_lstm": 200,
+    "lstm_masked": 118,
 }
 
 if __name__ == "__main__":
