@@ -27,7 +27,10 @@ EXTENSION_SCRIPTS = [f"extensions/{name}.py" for name in EXTENSIONS]
 # common.Run compiles them with it. make bench, median ms a training step without / with
 # XLA (docs/results/bench/bench.json, 2-core Intel Xeon): lstm_basic 165.4 / 241.9,
 # lstm_dropout_layers 175.4 / 513.6, lstm_recurrent_dropout 387.8 / 247.6, cnn_lstm
-# 121.8 / 156.1. The extensions keep Keras's default, as the models they extend.
+# 121.8 / 156.1. The extensions keep Keras's default, as the models they extend; their
+# bench (docs/results/extensions/bench.json, beside a training run, so noisy) had XLA
+# slower for cnn_lstm_dropout (851.1 against 170.0), even for bidirectional_lstm, and
+# faster for lstm_masked (317.6 against 393.3), whose sweep was made without it.
 XLA_FASTER_ON_CPU = {"lstm_recurrent_dropout"}
 
 # Each variant's fastest full-data epoch in seconds (docs/results/seeds/SEEDS.md,
