@@ -41,8 +41,8 @@ EPOCH_SECONDS = {
     "lstm_dropout_layers": 129,
     "lstm_recurrent_dropout": 216,
     "cnn_lstm": 76,
-    "cnn_lstm_dropout": 89,
-    "bidirectional_lstm": 200,
+    "cnn_lstm_dropout": 53,
+    "bidirectional_lstm": 196,
     "lstm_masked": 118,
 }
 
