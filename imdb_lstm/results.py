@@ -18,8 +18,10 @@ from imdb_lstm.errors import UserError
 
 # What makes two runs of a script the same run: a checkpoint of another is not resumed,
 # and make seeds does not take another's results for its own. Results record each.
-SAME_RUN = ["variant", "data", "backend", "epochs", "batch_size", "seed", "max_samples"]
-SAME_RUN += ["tutorial_defaults"]
+SAME_RUN = [
+    *["variant", "data", "backend"],
+    *["epochs", "batch_size", "seed", "max_samples", "tutorial_defaults"],
+]
 
 
 def same_run(variant: str, args: argparse.Namespace) -> dict[str, Any]:

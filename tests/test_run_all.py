@@ -215,6 +215,8 @@ def test_compare_shows_the_extensions_beside_the_four(tmp_path):
         ["lstm_masked", "2", "87.00%", "1.41", "86.00% - 88.00%", "", "", ""],  # no tutorial
     ]
     assert not (four / "SEEDS.md").exists()  # the report goes to --results only
+    with pytest.raises(UserError, match="--beside .* goes with --seeds"):
+        compare.main(["--results", str(extensions), "--beside", str(four)])
 
 
 def test_compare_shows_settings_that_differ_between_runs(tmp_path):

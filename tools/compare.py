@@ -304,6 +304,8 @@ def write_output(path: Path, content: str | bytes) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     folder = Path(args.results)
+    if args.beside and not args.seeds:
+        raise UserError("--beside shows other sweeps' runs: it goes with --seeds")
     if args.seeds:  # <results>/<seed>/<variant>.json
         folders = [folder, *map(Path, args.beside)]
         paths, failed = sorted(p for f in folders for p in f.glob("*/*.json")), []
