@@ -71,6 +71,7 @@ class Run:
     def __init__(self, script: str, argv: list[str] | None = None) -> None:
         self.variant = Path(script).stem
         self.args = flags.parse_args(ast.get_docstring(ast.parse(Path(script).read_text())), argv)
+        results.check_outputs_spare_inputs(self.variant, self.args)  # before any work
         lock.hold(self.output, self.variant)  # one run of a script per output folder
         self.epochs = self.args.epochs
         keras.utils.set_random_seed(self.args.seed)
@@ -88,10 +89,10 @@ class Run:
         """The reviews (`load_imdb`), and the run's checkpoint, saved after each epoch."""
         args = self.args
         self.data = load_imdb(args.data, num_words, maxlen, args.max_samples)
-        # The same settings on other reviews at the same path are another run.
-        settings = self.settings | {"train_reviews": len(self.data.y_train)}
-        folder = self.output / f"{self.variant}.backup"
-        self.backup = resume.Backup(folder, settings, machine.threads(), self.log, args.restart)
+        folder = results.output_files(self.output, self.variant)["checkpoint"]
+        self.backup = resume.Backup(
+            folder, self.settings, machine.threads(), self.log, args.restart
+        )
         self.callbacks.insert(1, self.backup)  # saved after the log has the epoch
         return self.data
 

@@ -31,6 +31,7 @@ from imdb_lstm.model_files import load_model
 
 PREVIEW_CHARACTERS = 60
 CSV_BATCH_ROWS = 500  # rows encoded and predicted at a time, as evaluation's batch size
+ROWS_SHOWN = 6  # at most this many row numbers in a warning
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -81,8 +82,9 @@ def check_csv_flags(args: argparse.Namespace) -> None:
         raise UserError("--csv labels a file: give no reviews, --file or --json with it")
     if args.output is None:
         raise UserError("--csv needs --output, the file to write the labeled rows to")
-    if Path(args.output).resolve() == Path(args.csv).resolve():
-        raise UserError(f"{args.output}: --output must not be the --csv file it reads")
+    files.check_outputs_spare_inputs(
+        {"--output": args.output}, {"--csv": args.csv, "--model": args.model}
+    )
     files.check_replaceable(Path(args.output))  # before the model loads and labels
 
 
@@ -93,11 +95,10 @@ def read_reviews(args: argparse.Namespace) -> list[tuple[str, str]]:
     if not reviews:
         if sys.stdin.isatty():
             print("Type or paste reviews, one a line; end with Ctrl-D.", file=sys.stderr)
-        lines = text_files.read_stream(sys.stdin.buffer, "standard input").split("\n")
+        lines = text_files.read_lines(sys.stdin.buffer, "standard input")
         reviews = [(f"line {n}", line) for n, line in enumerate(lines, start=1) if line.strip()]
     for source, text in reviews:
-        if not text.strip():
-            raise UserError(f"{source}: the review is empty")
+        text_files.check_review(source, text)
     if not reviews:
         raise UserError("no reviews given: pass them as arguments, with --file or on stdin")
     return reviews
@@ -119,7 +120,7 @@ def classify(model, encoding: TextEncoding, reviews: list[tuple[str, str]]) -> l
                 "probability_positive": float(probability),
                 "label": csv_reviews.label_of(probability),
                 "words": len(words),
-                "known_words": int(np.count_nonzero(words != OOV_INDEX)),
+                "known_words": known_words(sequence),
                 # Padding keeps the last maxlen numbers: the start marker goes first.
                 "truncated": len(words) > encoding.maxlen,
             }
@@ -127,33 +128,60 @@ def classify(model, encoding: TextEncoding, reviews: list[tuple[str, str]]) -> l
     return results
 
 
+def known_words(sequence: np.ndarray) -> int:
+    """How many words of an encoded review the model knows (the start marker aside)."""
+    return int(np.count_nonzero(sequence[1:] != OOV_INDEX))
+
+
 def probabilities_in_batches(
     model, encoding: TextEncoding, texts: list[str], show_progress: bool
-) -> np.ndarray:
+) -> tuple[np.ndarray, list[int]]:
     """The model's probability for each text, encoded and predicted CSV_BATCH_ROWS at a
-    time, so that memory stays small and a progress bar can follow."""
+    time, so that memory stays small and a progress bar can follow; and the indices of
+    the texts with no word the model knows."""
     progress = keras.utils.Progbar(len(texts), unit_name="review") if show_progress else None
-    probabilities = []
+    probabilities, unknown = [], []
     for start in range(0, len(texts), CSV_BATCH_ROWS):
-        batch = texts[start : start + CSV_BATCH_ROWS]
-        x = encoding.pad([encoding.encode(text) for text in batch])
-        probabilities.append(np.asarray(model.predict_on_batch(x))[:, 0])
+        batch = [encoding.encode(text) for text in texts[start : start + CSV_BATCH_ROWS]]
+        unknown += [start + i for i, sequence in enumerate(batch) if not known_words(sequence)]
+        probabilities.append(np.asarray(model.predict_on_batch(encoding.pad(batch)))[:, 0])
         if progress:
             progress.add(len(batch))
-    return np.concatenate(probabilities)
+    return np.concatenate(probabilities), unknown
 
 
 def label_csv(model, encoding: TextEncoding, rows: csv_reviews.ToLabel, output: Path) -> None:
-    """Writes the labeled rows, then the accuracy against the file's own labels, if any."""
-    probabilities = probabilities_in_batches(model, encoding, rows.texts, sys.stdout.isatty())
+    """Writes the labeled rows, then the accuracy against the file's own labels, if any;
+    warns of the rows whose labels say nothing (no word the model knows)."""
+    probabilities, unknown = probabilities_in_batches(
+        model, encoding, rows.texts, sys.stdout.isatty()
+    )
     csv_reviews.write_labeled(output, rows.table, probabilities.tolist())
     print(f"labeled {len(rows.texts):,} rows: {output}")
-    if rows.truth is not None:
-        accuracy = np.mean((probabilities >= csv_reviews.POSITIVE_FROM) == np.array(rows.truth))
+    if unknown:
+        numbers = ", ".join(str(rows.table.rows[i].number) for i in unknown[:ROWS_SHOWN])
+        more = ", ..." if len(unknown) > ROWS_SHOWN else ""
         print(
-            f"accuracy against column {rows.truth_column}: "
-            f"{accuracy * 100:.2f}% ({len(rows.truth):,} rows)"
+            f"warning: {len(unknown):,} of {len(rows.texts):,} rows have none of the model's "
+            f"{len(encoding.word_index):,} known words, so their labels say nothing about "
+            f"them (rows {numbers}{more})",
+            file=sys.stderr,
         )
+    if rows.truth is not None:
+        print_accuracy(rows, probabilities)
+
+
+def print_accuracy(rows: csv_reviews.ToLabel, probabilities: np.ndarray) -> None:
+    """The accuracy against the file's label column, over the rows that have a label."""
+    labeled = [i for i, label in enumerate(rows.truth) if label is not None]
+    if not labeled:
+        print(f"no accuracy: column {rows.truth_column} holds no labels")
+        return
+    truth = np.array([rows.truth[i] for i in labeled])
+    accuracy = np.mean((probabilities[labeled] >= csv_reviews.POSITIVE_FROM) == truth)
+    blank = len(rows.truth) - len(labeled)
+    scored = f"{len(labeled):,} rows" + (f"; {blank:,} without a label left out" if blank else "")
+    print(f"accuracy against column {rows.truth_column}: {accuracy * 100:.2f}% ({scored})")
 
 
 def warnings_for(result: dict, encoding: TextEncoding) -> list[str]:

@@ -27,8 +27,9 @@ _MADE_BY = f"tokenizer {TOKENIZER}, cache version {VERSION}"  # stored in every 
 
 
 def keras_cache_dir() -> Path:
-    """The Keras datasets cache: $KERAS_HOME/datasets, else ~/.keras/datasets."""
-    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    """The Keras datasets cache: $KERAS_HOME/datasets, else (KERAS_HOME unset or empty,
+    as imdb_lstm/quiet.py has Keras take it) ~/.keras/datasets."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
     return home / "datasets"
 
 
@@ -45,9 +46,18 @@ def folder_fingerprint(folders: list[Path]) -> str:
             digest.update(f"{folder} missing\n".encode())
             continue
         for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-            stat = entry.stat()
-            digest.update(f"{entry.name} {stat.st_size} {stat.st_mtime_ns}\n".encode())
+            digest.update(f"{entry.name} {_size_and_time(entry)}\n".encode())
     return digest.hexdigest()
+
+
+def _size_and_time(entry: os.DirEntry) -> str:
+    """Of the file an entry names; "unreadable" for a broken link or a link loop, which
+    reading the folder refuses with one line."""
+    try:
+        stat = entry.stat()
+    except OSError:
+        return "unreadable"
+    return f"{stat.st_size} {stat.st_mtime_ns}"
 
 
 Split = tuple[list[np.ndarray], np.ndarray]  # unpadded reviews and their labels

@@ -2,6 +2,7 @@
 titles, number flags, durations. No Keras: the tools that only read results start fast."""
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -9,13 +10,19 @@ from imdb_lstm.errors import UserError
 
 
 def run(main: Callable[[], object]) -> None:
-    """Calls `main()` and turns a UserError into one line on stderr and exit code 1."""
+    """Calls `main()` and turns a UserError into one line on stderr and exit code 1; a
+    reader that closed the pipe (`| head -1`) ends the program quietly."""
     try:
         main()
+        sys.stdout.flush()  # here, where a closed pipe can still be caught
     except UserError as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
         sys.exit("interrupted")
+    except BrokenPipeError:
+        # What is still buffered would fail again when Python exits: send it nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 def title(doc: str | None) -> str:
@@ -24,8 +31,8 @@ def title(doc: str | None) -> str:
     return lines[0].removeprefix("Title: ") if lines else ""
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`."""
+def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum` (and at most `maximum`)."""
 
     def parse(text: str) -> int:
         try:
@@ -34,6 +41,8 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value:,}")
         return value
 
     return parse
@@ -47,7 +56,8 @@ def add_output_flag(parser: argparse.ArgumentParser, default: str, what: str) ->
 
 
 positive_int = int_at_least(1)
-non_negative_int = int_at_least(0)
+# A random seed: Keras seeds NumPy's generator, which takes 0 to 2**32 - 1.
+seed_number = int_at_least(0, 2**32 - 1)
 
 
 def add_rounds_flag(parser: argparse.ArgumentParser, default: int, what: str) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -39,6 +38,8 @@ SPLIT_ALTERNATING = (
 # labels it writes, and its accuracy against a file's own labels.
 POSITIVE_FROM = 0.5
 VALUES_SHOWN = 6  # at most this many distinct values in an error message
+# What a one-column header holding one of these most likely is, named in the refusal.
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 Reviews = dict[str, list[tuple[str, int]]]  # "train"/"test" -> [(text, label)], file order
 
@@ -84,11 +85,9 @@ def read_table(path: Path) -> Table:
     are skipped. Anything that is not a UTF-8 CSV with a header and rows is refused."""
     name = str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"{name}: cannot read ({error.strerror})") from None
-    if files.gzipped(raw):
-        raw = _gunzip(raw, name)
+        raw = files.read_unpacked(path)  # a .csv.gz with the bound of compressed input
+    except (OSError, EOFError, zlib.error) as error:
+        raise UserError(f"{name}: truncated or corrupt gzip file ({error})") from None
     _refuse_what_is_not_text(raw, name)
     header, rows = None, []
     for number, (line, cells) in enumerate(_records(text_files.decode(raw, name), name), start=1):
@@ -98,6 +97,7 @@ def read_table(path: Path) -> Table:
             rows.append(Row(number, line, cells))
     if header is None:
         raise UserError(f"{name}: no header row and no rows: the file holds only blank lines")
+    _check_header(header, name)
     if not rows:
         raise UserError(f"{name}: no rows below the header {', '.join(map(repr, header))}")
     for row in rows:
@@ -127,11 +127,29 @@ def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
         raise UserError(f"{name}: line {reader.line_num}: not valid CSV ({error})") from None
 
 
-def _gunzip(raw: bytes, name: str) -> bytes:
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as error:
-        raise UserError(f"{name}: truncated or corrupt gzip file ({error})") from None
+def _check_header(header: list[str], name: str) -> None:
+    """A header this reader can follow: not a spreadsheet's `sep=` line, not one cell
+    holding another delimiter, no column name twice (which would be read is a guess)."""
+    if header[0].strip().lower().startswith("sep="):
+        raise UserError(
+            f"{name}: the first row is a spreadsheet's delimiter line ({','.join(header)!r}), not "
+            "the header; delete that line"
+        )
+    if len(header) == 1:
+        found = [(mark, words) for mark, words in OTHER_DELIMITERS.items() if mark in header[0]]
+        if found:
+            raise UserError(
+                f"{name}: the header {header[0]!r} is one column: {found[0][1]}-separated? "
+                "save the file comma-separated (this reader takes commas only)"
+            )
+    normalized = [cell.strip().lower() for cell in header]
+    for i, cell in enumerate(normalized):
+        if cell and cell in normalized[:i]:
+            first = normalized.index(cell) + 1
+            raise UserError(
+                f"{name}: columns {first} and {i + 1} are both named {header[i].strip()!r}; "
+                "rename one, so that which is read is not a guess"
+            )
 
 
 def _refuse_what_is_not_text(raw: bytes, name: str) -> None:
@@ -141,8 +159,6 @@ def _refuse_what_is_not_text(raw: bytes, name: str) -> None:
         kind = "a tar archive (a renamed .tar.gz?)"
     elif raw.startswith(b"PK\x03\x04"):
         kind = "a zip file"
-    elif b"\0" in raw:
-        kind = "binary data"
     else:
         return
     raise UserError(f"{name}: not a CSV file: it holds {kind}")
@@ -204,14 +220,16 @@ def review_texts(table: Table, column: int) -> list[str]:
     return table.column(column)
 
 
-def labels(table: Table, column: int, both_required: bool) -> list[int]:
+def labels(table: Table, column: int, both_required: bool) -> list[int | None]:
     """1 for positive, 0 for negative, for every row. The column must hold one pair of
-    LABEL_PAIRS (case and spaces ignored); training needs both of its values."""
+    LABEL_PAIRS (case and spaces ignored); training needs both of its values and a label
+    in every row; for labeling (not `both_required`) a blank cell is a row without one,
+    None."""
     values = [cell.strip().lower() for cell in table.column(column)]
-    found = set(values)
+    found = set(values) - (set() if both_required else {""})
     for positive, negative in LABEL_PAIRS:
         if found == {positive, negative} or (not both_required and found < {positive, negative}):
-            return [int(value == positive) for value in values]
+            return [int(value == positive) if value else None for value in values]
     raise UserError(
         f"{table.name}: the label column {table.header[column]!r} should hold two values, "
         f"positive/negative, pos/neg or 1/0, but holds {_value_counts(values)}"
@@ -249,22 +267,25 @@ def read_reviews(path: Path) -> Reviews:
         halves(table), texts, labels(table, column, both_required=True), strict=True
     ):
         reviews[half].append((text, label))
-    for half, found in reviews.items():
-        if not found:
-            raise UserError(f"{table.name}: no {half} reviews ({split_rule(table.header)})")
-        _check_both_labels(table, half, [label for _, label in found])
+    check_halves(
+        table.name, reviews, split_rule(table.header), "reorder the rows or add a split column"
+    )
     return reviews
 
 
-def _check_both_labels(table: Table, half: str, found: list[int]) -> None:
-    """Each half needs both labels: a model trained on one learns nothing, and tested on
-    one its accuracy says nothing (alternating rows of a file that alternates labels)."""
-    for label, missing, present in ((1, "positive", "negative"), (0, "negative", "positive")):
-        if label not in found:
-            raise UserError(
-                f"{table.name}: the {half} reviews are all {present}, none {missing} "
-                f"({split_rule(table.header)}); reorder the rows or add a split column"
-            )
+def check_halves(name: str, reviews: Reviews, rule: str, fix: str) -> None:
+    """Each half needs reviews of both labels: a model trained on one learns nothing, and
+    tested on one its accuracy says nothing (alternating rows of a file that alternates
+    labels). `rule` says how the reviews were split, `fix` what to do."""
+    for half, found in reviews.items():
+        if not found:
+            raise UserError(f"{name}: no {half} reviews ({rule}); {fix}")
+        present = {label for _, label in found}
+        for label, missing, other in ((1, "positive", "negative"), (0, "negative", "positive")):
+            if label not in present:
+                raise UserError(
+                    f"{name}: the {half} reviews are all {other}, none {missing} ({rule}); {fix}"
+                )
 
 
 def halves(table: Table) -> list[str]:
@@ -301,7 +322,7 @@ class ToLabel:
     table: Table
     texts: list[str]
     truth_column: str | None  # the name of the file's label column, if it has one
-    truth: list[int] | None  # its labels, 1 for positive
+    truth: list[int | None] | None  # its labels, 1 for positive, None where blank
 
 
 def read_to_label(path: Path, column: str | None = None) -> ToLabel:

@@ -5,18 +5,19 @@ its .tar.gz archive (read without unpacking), or a CSV file of reviews (csv_revi
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import sys
 import tarfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from imdb_lstm import cache, csv_reviews, files, npz
+from imdb_lstm import cache, csv_reviews, files, npz, text_files
 from imdb_lstm.encoding import (
     INDEX_FROM,
     OOV_INDEX,
@@ -37,6 +38,7 @@ VALUES_SHOWN = 6  # at most this many values in an error message
 # How each source divides its reviews into train and test (csv_reviews has its own).
 KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
 STANFORD_SPLIT = "the Stanford train/ and test/ folders"
+STANFORD_FOLDERS = "from train/pos, train/neg, test/pos and test/neg"
 
 
 @dataclass
@@ -60,6 +62,19 @@ Loaded = tuple[Split, Split, TextEncoding | None]  # train, test, vocabulary if 
 def data_source(data: str | None) -> str:
     """How results name the data: the expanded path, or the Keras download."""
     return "keras.datasets.imdb" if data is None else str(Path(data).expanduser())
+
+
+def identity(data: str | None) -> dict[str, str | None]:
+    """What the data of a run is, however --data spelled it: the resolved path and its
+    `fingerprint`, so that a relative and an absolute path name one source and an edited
+    file another (None where it cannot be had: loading then says why)."""
+    if data is None:
+        return {"data": data_source(None), "data_fingerprint": None}
+    path = Path(data).expanduser().resolve()
+    try:
+        return {"data": str(path), "data_fingerprint": fingerprint(path)}
+    except (OSError, UserError):
+        return {"data": str(path), "data_fingerprint": None}
 
 
 def load(data: str | None, num_words: int, maxlen: int, max_samples: int | None) -> ImdbData:
@@ -151,13 +166,17 @@ def _file_kind(path: Path) -> str | None:
     or None."""
     if csv_reviews.is_csv_name(path):
         return "csv"
-    with open(path, "rb") as file:
+    with files.open_regular(path) as file:
         magic = file.read(4)
     if magic.startswith(b"PK"):
         return "npz"
     if files.gzipped(magic):
         return "tarball" if _gzip_holds_tar_or_is_corrupt(path) else "csv"
     return None
+
+
+# What a file that is not a Stanford archive is, for read_stanford to say.
+_KIND_NAMES = {"csv": "a CSV file of reviews (--data takes it as it is)", "npz": "an imdb.npz"}
 
 
 def _gzip_holds_tar_or_is_corrupt(path: Path) -> bool:
@@ -178,7 +197,7 @@ def _raw_reviews_cached(
         fingerprint(source),
         num_words,
         maxlen,
-        lambda: _encode_reviews(read(source), source, num_words, maxlen),
+        lambda: _encode_reviews(read(source), num_words, maxlen),
     )
 
 
@@ -247,7 +266,13 @@ Reviews = csv_reviews.Reviews  # split -> [(text, label)], in file-name order
 def read_stanford(path: Path) -> Reviews:
     """The raw reviews of an aclImdb/ folder or Stanford .tar.gz archive, each split in
     file-name order (the order they are encoded in, before the shuffle)."""
-    return _read_directory(_stanford_root(path)) if path.is_dir() else _read_tarball(path)
+    if path.is_dir():
+        return _read_directory(_stanford_root(path))
+    kind = _file_kind(path)
+    if kind != "tarball":
+        what = _KIND_NAMES.get(kind, "not a .tar.gz archive")
+        raise UserError(f"{path}: {what}, not the Stanford aclImdb_v1.tar.gz or aclImdb/ folder")
+    return _read_tarball(path)
 
 
 def _stanford_root(path: Path) -> Path:
@@ -262,54 +287,73 @@ def _decode(raw: bytes) -> str:
 
 
 def _read_directory(root: Path) -> Reviews:
-    files = sorted(p for p in root.glob("*/*/*.txt") if _REVIEW_PATH.search(p.as_posix()))
-    _refuse_links_out(root, files)
-    return _group_reviews((p.relative_to(root).as_posix(), _decode(p.read_bytes())) for p in files)
+    """The reviews of an aclImdb/ folder; each must be a regular file inside it."""
+    paths = sorted(p for p in root.glob("*/*/*.txt") if _REVIEW_PATH.search(p.as_posix()))
+    return _group_reviews(
+        ((p.relative_to(root).as_posix(), _read_review(root, p)) for p in paths), root
+    )
 
 
-def _refuse_links_out(root: Path, files: list[Path]) -> None:
-    """A review that is a link out of the data folder (or in a subfolder that is one)
-    could make any file the user can read part of the vocabulary a model carries."""
-    inside = root.resolve()
-    for path in files:
-        target = path.resolve()
-        if not target.is_relative_to(inside):
-            raise UserError(
-                f"{path}: a link to {target}, outside the data folder {root}; copy the "
-                "reviews into it"
-            )
+def _read_review(root: Path, path: Path) -> str:
+    """A review file, refused in one line if it is a link out of the data folder (or in a
+    subfolder that is one: it could make any file the user can read part of the
+    vocabulary a model carries), a broken link, a link loop, a folder or a named pipe."""
+    target = Path(os.path.realpath(path))
+    if not target.is_relative_to(os.path.realpath(root)):
+        raise UserError(
+            f"{path}: a link to {target}, outside the data folder {root}; copy the reviews into it"
+        )
+    with files.open_regular(path) as file:
+        return _decode(file.read())
+
+
+# A Stanford archive holds 50,000 reviews, with the unlabeled ones 100,000; each member
+# is a record kept while the archive is read.
+MAX_ARCHIVE_MEMBERS = 200_000
 
 
 def _read_tarball(path: Path) -> Reviews:
-    """Streams the reviews out of the archive without unpacking it to disk."""
+    """Streams the reviews out of the archive without unpacking it to disk, no more of
+    it than compressed input may unpack to (files.BoundedReader)."""
     try:
-        with tarfile.open(path, "r:gz") as archive:
-            members = (
-                (m, archive.extractfile(m))
-                for m in archive
-                if m.isfile() and _REVIEW_PATH.search(m.name)
-            )
-            return _group_reviews(sorted((m.name, _decode(f.read())) for m, f in members))
+        with files.open_regular(path) as packed, gzip.GzipFile(fileobj=packed) as unpacked:
+            stream = files.BoundedReader(unpacked, path)
+            with tarfile.open(fileobj=stream, mode="r|") as archive:
+                return _group_reviews(sorted(_tar_reviews(archive, path)), path)
     except (tarfile.TarError, EOFError, OSError, zlib.error, gzip.BadGzipFile) as error:
         raise UserError(
             f"{path}: truncated or corrupt archive ({error}); download it again"
         ) from None
 
 
-def _group_reviews(named_texts: Iterable[tuple[str, str]]) -> Reviews:
+def _tar_reviews(archive: tarfile.TarFile, path: Path) -> Iterator[tuple[str, str]]:
+    for count, member in enumerate(archive, start=1):
+        if count > MAX_ARCHIVE_MEMBERS:
+            raise UserError(
+                f"{path}: holds more than {MAX_ARCHIVE_MEMBERS:,} files, more than a Stanford "
+                "archive does; not read"
+            )
+        if member.isfile() and _REVIEW_PATH.search(member.name):
+            yield member.name, _decode(archive.extractfile(member).read())
+
+
+def _group_reviews(named_texts: Iterable[tuple[str, str]], source: Path) -> Reviews:
+    """The reviews by split; each must hold some text, each split both labels."""
     reviews: Reviews = {"train": [], "test": []}
     for name, text in named_texts:
         split, label = _REVIEW_PATH.search(name).groups()
-        reviews[split].append((text, int(label == "pos")))
+        reviews[split].append(
+            (text_files.check_review(f"{source}: {name}", text), int(label == "pos"))
+        )
+    csv_reviews.check_halves(
+        str(source), reviews, STANFORD_FOLDERS, f"each needs reviews (*.txt); {DATA_HELP}"
+    )
     return reviews
 
 
 def _encode_reviews(
-    reviews: Reviews, source: Path, num_words: int, maxlen: int
+    reviews: Reviews, num_words: int, maxlen: int
 ) -> tuple[Split, Split, TextEncoding]:
-    for split, found in reviews.items():
-        if not found:
-            raise UserError(f"{source}: no {split}/pos or {split}/neg reviews (*.txt); {DATA_HELP}")
     encoding = build_encoding([text for text, _ in reviews["train"]], num_words, maxlen)
 
     def encoded(split: str) -> Split:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import os
 import re
@@ -40,9 +41,8 @@ def check_replaceable(target: Path) -> None:
         raise UserError(f"{target}: cannot write ({error.strerror})") from None
     if stat.S_ISREG(mode):
         return
-    kind = next((name for test, name in _KINDS.items() if test(mode)), "not a regular file")
     raise UserError(
-        f"{target}: it is {kind}, which is never replaced; give the name of a new file "
+        f"{target}: it is {_kind(mode)}, which is never replaced; give the name of a new file "
         "or of a regular file to replace"
     )
 
@@ -165,6 +165,111 @@ def open_uncompressed(path: Path, mode: str = "rb", **kwargs: Any) -> IO:
     with open(path, "rb") as file:
         start = file.read(len(GZIP_MAGIC))
     return (gzip.open if gzipped(start) else open)(path, mode, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Compressed input: what a .csv.gz, a Stanford .tar.gz or an imdb.npz may unpack to
+
+# The Stanford archive unpacks to 3.8 times its size (108 MB), text compresses about 4
+# to 1: a file that unpacks to more than UNPACK_RATIO times its size, and past
+# UNPACK_FLOOR_BYTES, is far more likely made to fill the memory than a data set.
+UNPACK_RATIO = 20
+UNPACK_FLOOR_BYTES = 64 << 20
+MAX_UNPACKED_BYTES = 1 << 30
+
+
+def unpack_limit(packed_bytes: int) -> int:
+    """The most a compressed file of `packed_bytes` may unpack to."""
+    return min(MAX_UNPACKED_BYTES, max(UNPACK_FLOOR_BYTES, UNPACK_RATIO * packed_bytes))
+
+
+def unpack_refusal(path: Path, unpacked: int | None = None) -> UserError:
+    """The one line refusing `path`, which unpacks to `unpacked` bytes (None: found out
+    while reading, so not known)."""
+    limit = unpack_limit(os.path.getsize(path))
+    size = "" if unpacked is None else f"{unpacked:,} bytes, "
+    return UserError(
+        f"{path}: unpacks to {size}more than a data file of its size may ({limit:,} bytes: "
+        f"{UNPACK_RATIO} times its size, at least {UNPACK_FLOOR_BYTES:,} bytes, at most "
+        f"{MAX_UNPACKED_BYTES:,}); not read"
+    )
+
+
+class BoundedReader(io.RawIOBase):
+    """A stream's bytes, read with a bound: reading past `unpack_limit` of `path`'s size
+    raises the UserError of `unpack_refusal`, so no more than that is ever unpacked."""
+
+    def __init__(self, stream: IO[bytes], path: Path) -> None:
+        super().__init__()
+        self.stream, self.path = stream, path
+        self.left = unpack_limit(os.path.getsize(path))
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self.stream.read(min(len(view), self.left + 1))
+        if len(data) > self.left:
+            raise unpack_refusal(self.path)
+        self.left -= len(data)
+        view[: len(data)] = data
+        return len(data)
+
+
+def read_unpacked(path: Path) -> bytes:
+    """All of a regular file (`open_regular`), unpacked if it is gzip-compressed, with
+    the bound of `BoundedReader`."""
+    with open_regular(path) as file:
+        if not gzipped(file.peek(len(GZIP_MAGIC))):
+            return file.read()
+        with gzip.GzipFile(fileobj=file) as stream:
+            return BoundedReader(stream, path).readall()
+
+
+def open_regular(path: Path) -> io.BufferedReader:
+    """`path` opened for reading if it is a regular file (links followed); else one line
+    saying what it is. A named pipe is refused, not waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        reason = error.strerror
+        if os.path.islink(path):
+            reason = f"a link to {os.readlink(path)}: {reason}"
+        raise UserError(f"{path}: cannot read ({reason})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise UserError(f"{path}: it is {_kind(mode)}, not a file to read")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS.items() if test(mode)), "not a regular file")
+
+
+def check_outputs_spare_inputs(
+    outputs: dict[str, str | Path | None], inputs: dict[str, str | Path | None]
+) -> None:
+    """UserError, before any work starts, if a path a command writes (`outputs`, by the
+    flag that names it) is a file it reads (`inputs`), however either is spelled:
+    relative or absolute, through a link or a hard link. Outputs never replace inputs."""
+    for output_flag, output in outputs.items():
+        for input_flag, source in inputs.items():
+            if output is None or source is None:
+                continue
+            if _same_file(Path(output).expanduser(), Path(source).expanduser()):
+                raise UserError(
+                    f"{output}: {output_flag} is the {input_flag} file this reads, which "
+                    "it would replace; give another name"
+                )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)  # a hard link too
+    return a.resolve() == b.resolve()
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:

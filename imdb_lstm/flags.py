@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from imdb_lstm.cli import non_negative_int, positive_int, title
+from imdb_lstm.cli import positive_int, seed_number, title
 
 
 def parse_args(doc: str | None, argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,7 +25,7 @@ def parse_args(doc: str | None, argv: list[str] | None = None) -> argparse.Names
     )
     parser.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_number,
         default=7,
         metavar="N",
         help="random seed (default: %(default)s)",

@@ -1,7 +1,8 @@
 """Reading a Keras imdb.npz without running code from it.
 
 Keras stores the reviews as object arrays, which NumPy can only read with pickle, and
-an unpickler runs whatever the file asks for. Here numeric arrays are read without
+an unpickler runs whatever the file asks for. Here the arrays may unpack to no more than
+compressed input may (imdb_lstm/files.py unpack_limit), numeric arrays are read without
 pickle, and object arrays through an unpickler that builds nothing but NumPy arrays
 (as keras.datasets.imdb does since Keras 3.15.1)."""
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from imdb_lstm import files
 from imdb_lstm.errors import UserError
 
 # What pickling an object array refers to: the array type, its dtype and the function
@@ -81,6 +83,10 @@ def read_arrays(path: Path, names: list[str]) -> list[np.ndarray]:
             missing = sorted(name for name in names if f"{name}.npy" not in members)
             if missing:
                 raise UserError(f"{path}: not a Keras imdb.npz, missing {', '.join(missing)}")
+            # zipfile reads no entry past its declared size: bounded before any is read.
+            declared = sum(archive.getinfo(f"{name}.npy").file_size for name in names)
+            if declared > files.unpack_limit(path.stat().st_size):
+                raise files.unpack_refusal(path, declared)
             return [_read_npy(archive.read(f"{name}.npy")) for name in names]
     except NotArrays:
         raise UserError(

@@ -45,5 +45,34 @@ def start_up_notices_hidden() -> Iterator[None]:
             sys.stderr.flush()
 
 
-with start_up_notices_hidden():
-    import keras  # noqa: F401 (common.py takes Keras from here)
+# Keras takes an empty KERAS_HOME for a folder named "", the current one: the checkout.
+if not os.environ.get("KERAS_HOME"):
+    os.environ.pop("KERAS_HOME", None)
+
+# What each backend needs, and the make command that installs it into its environment.
+BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+
+
+def missing_backend(error: ModuleNotFoundError) -> str | None:
+    """The one line for Keras failing to import its backend, None for another module."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if BACKEND_MODULES.get(backend) != (error.name or "").split(".")[0]:
+        return None
+    if backend == "tensorflow":
+        make, venv = "make venv", ".venv"
+    else:  # the Makefile's environment for another backend
+        make, venv = f"make venv BACKEND={backend}", f".venv-{backend}"
+    return (
+        f"error: KERAS_BACKEND={backend}, but {backend} is not installed in this Python "
+        f"({sys.executable}); `{make}` installs it into {venv}/, then run "
+        f"{venv}/bin/python (docs/backends.md)"
+    )
+
+
+try:
+    with start_up_notices_hidden():
+        import keras  # noqa: F401 (common.py takes Keras from here)
+except ModuleNotFoundError as error:
+    if missing_backend(error) is None:
+        raise
+    sys.exit(missing_backend(error))

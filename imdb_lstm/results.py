@@ -13,33 +13,58 @@ from typing import Any
 import keras
 
 from imdb_lstm import files, machine, model_files
-from imdb_lstm.data import ImdbData, data_source
+from imdb_lstm.data import ImdbData, identity
 from imdb_lstm.errors import UserError
 
-# What makes two runs of a script the same run: a checkpoint of another is not resumed,
-# and make seeds does not take another's results for its own. Results record each.
+# What makes two runs of a script the same run: a checkpoint of another is not resumed
+# (it is set aside), and make seeds does not take another's results for its own. Results
+# record each. The data is named by what it is, not how --data spelled it: "data" is its
+# resolved path, "data_fingerprint" the size and time of the file (of every review in an
+# aclImdb/ folder), so a relative and an absolute path are one run and an edited file
+# another (imdb_lstm/data.py identity).
 SAME_RUN = [
-    *["variant", "data", "backend"],
+    *["variant", "data", "data_fingerprint", "backend"],
     *["epochs", "batch_size", "seed", "max_samples", "tutorial_defaults"],
 ]
 
 
 def same_run(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     """The settings that make the run of `variant` with the flags `args` the run it is."""
-    given = {"variant": variant, "data": data_source(args.data), "backend": keras.backend.backend()}
+    given = {"variant": variant, **identity(args.data), "backend": keras.backend.backend()}
     return {name: given[name] if name in given else getattr(args, name) for name in SAME_RUN}
+
+
+def output_files(output: Path, variant: str) -> dict[str, Path]:
+    """What a run of `variant` writes in `output`, by what it is."""
+    return {
+        "results": output / f"{variant}.json",
+        "model": output / f"{variant}.keras",
+        "checkpoint": output / f"{variant}.backup",
+    }
+
+
+def check_outputs_spare_inputs(variant: str, args: argparse.Namespace) -> None:
+    """UserError before the run starts if what it writes (its results, model, checkpoint
+    or --progress file) would replace what it reads (--data)."""
+    written = {
+        f"--output's {what}": path
+        for what, path in output_files(Path(args.output), variant).items()
+    }
+    files.check_outputs_spare_inputs(
+        {**written, "--progress": args.progress}, {"--data": args.data}
+    )
 
 
 def finished(output: Path, settings: dict[str, Any]) -> bool:
     """Whether `output` holds the finished run with `settings`: its results, and its
     model beside them (the model is saved second, so results alone are not done)."""
-    variant = settings["variant"]
+    written = output_files(output, settings["variant"])
     try:
-        run = json.loads((output / f"{variant}.json").read_text())
+        run = json.loads(written["results"].read_text())
     except (OSError, ValueError):
         return False
     same = isinstance(run, dict) and all(run.get(k) == v for k, v in settings.items())
-    return same and (output / f"{variant}.keras").is_file()
+    return same and written["model"].is_file()
 
 
 class TrainingLog(keras.callbacks.Callback):
@@ -103,11 +128,12 @@ def write(
         "jit_compile": model.jit_compile,
         **machine.provenance(),
     }
-    path = output / f"{settings['variant']}.json"
+    written = output_files(output, settings["variant"])
+    path = written["results"]
     try:
         output.mkdir(parents=True, exist_ok=True)
         files.write_json(path, result)
-        model_files.save_model(model, output / f"{settings['variant']}.keras", data.encoding)
+        model_files.save_model(model, written["model"], data.encoding)
     except OSError as error:
         raise UserError(f"could not write results to {output}: {error}") from None
     return path

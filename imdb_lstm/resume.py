@@ -16,7 +16,7 @@ continue a run as if nothing had happened. Restored here as well:
 Each epoch's files get new names and are taken on by one atomic write of run.json, which
 holds their checksums and one of its own (`seal`): a process killed at any moment, even
 while saving, leaves the last finished epoch whole. A checkpoint from other settings, or a
-damaged or edited one, is never used.
+damaged or edited one, is never used: it is set aside, never deleted.
 """
 
 from __future__ import annotations
@@ -81,6 +81,17 @@ def seal(state: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
+def set_aside(folder: Path) -> Path:
+    """Renames a checkpoint that is not resumed to <folder>.set-aside (-2, -3, ... if
+    taken): it may be the user's only copy of hours of training, so it is never deleted."""
+    kept, n = folder.with_name(f"{folder.name}.set-aside"), 1
+    while kept.exists():
+        n += 1
+        kept = folder.with_name(f"{folder.name}.set-aside-{n}")
+    folder.rename(kept)
+    return kept
+
+
 def differences(saved: dict[str, Any], current: dict[str, Any]) -> str:
     """E.g. "seed 7, not 8; epochs 3, not 6"."""
     names = [name for name in current if saved.get(name) != current[name]]
@@ -90,8 +101,8 @@ def differences(saved: dict[str, Any], current: dict[str, Any]) -> str:
 class Backup(keras.callbacks.BackupAndRestore):
     """Keras's BackupAndRestore, made exact (see the module docstring) and safe to kill.
 
-    `settings` say what makes two runs the same run (script, data, epochs, ...): a
-    checkpoint from other settings is thrown away with one line. `threads` change a run's
+    `settings` say what makes two runs the same run (imdb_lstm/results.py SAME_RUN): a
+    checkpoint from other settings is set aside with one line. `threads` change a run's
     rounding: a checkpoint made with other thread counts is refused (a UserError), since
     resuming it would end with numbers neither setting gives. `log` is the run's
     TrainingLog, whose finished epochs are saved and restored with the checkpoint.
@@ -119,8 +130,8 @@ class Backup(keras.callbacks.BackupAndRestore):
         return self.state["epoch"] if self.state else 0
 
     def _usable_state(self) -> dict | None:
-        """The checkpoint's run.json if it can be resumed; None (and the folder removed,
-        with one line) if there is none or it cannot be used."""
+        """The checkpoint's run.json if it can be resumed; None if there is none, or (the
+        folder set aside, with one line) if it cannot be used."""
         if not self.folder.exists():
             return None
         try:
@@ -131,8 +142,10 @@ class Backup(keras.callbacks.BackupAndRestore):
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             problem = f"it is damaged ({STATE} cannot be read)"
         if problem:
-            print(f"not resuming from {self.folder}: {problem}; training from epoch 1")
-            shutil.rmtree(self.folder)
+            kept = set_aside(self.folder)
+            print(
+                f"not resuming from {self.folder}: {problem}; kept as {kept}; training from epoch 1"
+            )
             return None
         if state["threads"] != self.threads:
             raise UserError(

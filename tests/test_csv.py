@@ -264,7 +264,10 @@ BAD_CSVS = {
         "review,sentiment\ngood,positive\nun film épatant,positive\n".encode("latin-1"),
         "not UTF-8 text (byte 0xe9 on line 3); save it as UTF-8",
     ),
-    "binary": (b"review\x00\x01\x02,sentiment\n", "not a CSV file: it holds binary data"),
+    "binary": (
+        b"review\x00\x01\x02,sentiment\n",
+        "not text: line 1 holds a NUL byte (binary data)",
+    ),
     "a row with a field too many": (
         b"review,sentiment\ngood,positive\ngood, really,positive\n",
         "row 3 (line 3 of the file) has 3 fields, the header 2 (check its commas and quotes)",
@@ -505,7 +508,10 @@ def test_an_output_that_is_a_link_is_refused_before_labeling(counting_model, tmp
     "flags, expected",
     [
         (["--csv", "in.csv"], "--csv needs --output"),
-        (["--csv", "in.csv", "--output", "./in.csv"], "must not be the --csv file it reads"),
+        (
+            ["--csv", "in.csv", "--output", "./in.csv"],
+            "--output is the --csv file this reads, which it would replace",
+        ),
         (["--output", "out.csv"], "--output and --column go with --csv"),
         (["--csv", "in.csv", "--output", "o.csv", "Great"], "give no reviews, --file or --json"),
     ],

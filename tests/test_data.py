@@ -217,7 +217,7 @@ def test_archive_without_reviews(tmp_path):
     readme.write_text("no reviews here")
     with tarfile.open(path, "w:gz") as archive:
         archive.add(readme, arcname="aclImdb/README")
-    assert "no train/pos or train/neg reviews" in load_error(path)
+    assert "no train reviews (from train/pos, train/neg, test/pos and test/neg)" in load_error(path)
 
 
 def test_file_of_the_wrong_kind(tmp_path):
@@ -233,7 +233,9 @@ def test_directory_without_train_and_test(tmp_path):
 def test_directory_without_reviews(tmp_path):
     for split in ("train", "test"):
         (tmp_path / split / "pos").mkdir(parents=True)
-    assert "no train/pos or train/neg reviews" in load_error(tmp_path)
+    assert "no train reviews (from train/pos, train/neg, test/pos and test/neg)" in load_error(
+        tmp_path
+    )
 
 
 def test_npz_without_the_expected_keys(tmp_path):

@@ -124,8 +124,10 @@ def test_a_checkpoint_from_other_settings_is_not_used(change, why, tmp_path, cap
     folder = write_checkpoint(tmp_path / "lstm_basic.backup")
     backup = resume.Backup(folder, {**SETTINGS, **change}, THREADS, Log())
     assert backup.epochs_done == 0 and not folder.exists()
+    kept = tmp_path / "lstm_basic.backup.set-aside"
     printed = capsys.readouterr().out
-    assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
+    assert printed == f"not resuming from {folder}: {why}; kept as {kept}; training from epoch 1\n"
+    assert (kept / "run.json").is_file()  # set aside, not deleted
 
 
 @pytest.mark.parametrize(
@@ -154,8 +156,9 @@ def test_a_damaged_checkpoint_is_not_used(damage, why, tmp_path, capsys):
     damage(folder)
     assert resume.Backup(folder, SETTINGS, THREADS, Log()).epochs_done == 0
     assert not folder.exists()
+    kept = tmp_path / "lstm_basic.backup.set-aside"
     printed = capsys.readouterr().out
-    assert printed == f"not resuming from {folder}: {why}; training from epoch 1\n"
+    assert printed == f"not resuming from {folder}: {why}; kept as {kept}; training from epoch 1\n"
 
 
 def test_a_checkpoint_of_every_epoch_says_so_and_not_epoch_4_of_3(tmp_path, capsys):
@@ -338,15 +341,16 @@ def test_the_checkpoint_is_of_the_run_its_settings_name(stanford_tarball, tmp_pa
     flags = ["--data", str(stanford_tarball), "--output", str(tmp_path), "--seed", "3"]
     run = common.Run(str(ROOT / "cnn_lstm.py"), flags)
     run.load_imdb(5000, 500)
+    stat = stanford_tarball.stat()
     assert run.backup.settings == {
         "variant": "cnn_lstm",
         "data": str(stanford_tarball),
+        "data_fingerprint": f"{stat.st_size}-{stat.st_mtime_ns}",  # the archive's size and time
         "backend": "tensorflow",
         "epochs": 3,
         "batch_size": 64,
         "seed": 3,
         "max_samples": None,
         "tutorial_defaults": False,
-        "train_reviews": 120,
     }
     assert run.backup.folder == tmp_path / "cnn_lstm.backup"

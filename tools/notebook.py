@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from imdb_lstm import files
-from imdb_lstm.cli import non_negative_int, positive_int, run, title
+from imdb_lstm.cli import positive_int, run, seed_number, title
 from imdb_lstm.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", metavar="PATH", help="as for the scripts (default: download)")
     parser.add_argument("--epochs", type=positive_int, default=3, metavar="N")
     parser.add_argument("--max-samples", type=positive_int, metavar="N")
-    parser.add_argument("--seed", type=non_negative_int, default=7, metavar="N")
+    parser.add_argument("--seed", type=seed_number, default=7, metavar="N")
     parser.add_argument(
         "--output",
         metavar="DIR",

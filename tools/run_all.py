@@ -32,7 +32,7 @@ from pathlib import Path
 
 from imdb_lstm import cli, files, machine, threads
 from imdb_lstm import flags as script_flags
-from imdb_lstm.cli import add_output_flag, duration, non_negative_int, positive_int, title
+from imdb_lstm.cli import add_output_flag, duration, positive_int, seed_number, title
 from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
 from tools import compare
@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--seeds",
         nargs="+",
-        type=non_negative_int,
+        type=seed_number,
         metavar="N",
         help="train every script once per seed into <output>/<seed>/ and compare over "
         "seeds; runs already done with the same flags are skipped (default: one run)",

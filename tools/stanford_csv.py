@@ -33,6 +33,7 @@ def write_stanford_csv(source: Path, output: Path) -> int:
     """Writes the CSV atomically; returns the number of reviews."""
     if not source.exists():
         raise UserError(f"{source}: no such file or directory")
+    files.check_outputs_spare_inputs({"the output": output}, {"source": source})
     reviews = imdb_data.read_stanford(source)
     rows = (
         [text, "positive" if label else "negative", split]
