@@ -13,8 +13,10 @@ def run(main: Callable[[], object]) -> None:
     """Calls `main()` and turns a UserError into one line on stderr and exit code 1; a
     reader that closed the pipe (`| head -1`) ends the program quietly."""
     try:
-        main()
-        sys.stdout.flush()  # here, where a closed pipe can still be caught
+        try:
+            main()
+        finally:  # --help's exit too: flushed here, where a closed pipe can be caught
+            sys.stdout.flush()
     except UserError as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
