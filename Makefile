@@ -25,9 +25,10 @@ LISTINGS := $(shell $(PYTHON) -m imdb_lstm.variants)
 EXTENDED := $(filter-out $(LISTINGS),$(shell $(PYTHON) -m imdb_lstm.variants --extensions))
 SCRIPTS := $(LISTINGS) $(if $(EXTENSIONS),$(EXTENDED))
 
-# The tutorial's settings; override for quick runs, e.g. EPOCHS=1 MAX_SAMPLES=500.
-EPOCHS ?= 3
-SEED ?= 7
+# Empty: each script's own settings (its header: EPOCHS, BATCH_SIZE, SEED, the tutorial's).
+# Set them for quick runs, e.g. EPOCHS=1 MAX_SAMPLES=500.
+EPOCHS ?=
+SEED ?=
 MAX_SAMPLES ?=
 DATA ?=
 # Each backend's results in a folder of their own, so no report mixes them.
@@ -48,19 +49,21 @@ CLUSTER_VENV := $(if $(CLUSTER),$(VENV)/.cluster-installed)
 
 # RESTART=1 throws away the checkpoints of interrupted runs instead of resuming them.
 RESTART ?=
-DATA_FLAGS := --epochs $(EPOCHS) $(if $(DATA),--data $(DATA)) \
+DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(DATA)) \
 	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES)) $(if $(RESTART),--restart)
-FLAGS := $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)
+SEED_FLAG := $(if $(SEED),--seed $(SEED))
+FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)
 
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv notebook run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-cluster bench-predict test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook notebook-refresh run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-cluster bench-predict test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
 	@echo "                 an interrupted run resumes from its last finished epoch (RESTART=1: start again)"
-	@echo "make notebook    execute tutorial.ipynb in place (OUTPUT=dir: an executed copy in dir/ instead)"
+	@echo "make notebook    execute tutorial.ipynb and tutorial.zh-CN.ipynb into results/notebook/"
+	@echo "make notebook-refresh  execute the tracked notebooks in place (their committed outputs)"
 	@echo "make lstm_basic  train one variant (likewise lstm_dropout_layers, lstm_recurrent_dropout, cnn_lstm)"
 	@echo "make lstm_masked train one extension (likewise cnn_lstm_dropout, bidirectional_lstm: extensions/)"
 	@echo "                 EXTENSIONS=1: make run-all and make seeds train the three extensions too"
@@ -78,7 +81,7 @@ help:
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
 	@echo "make test-cluster   make seeds on a Dask scheduler and two workers started on 127.0.0.1"
-	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=$(EPOCHS) SEED=$(SEED) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=... CLUSTER=tcp://host:8786 (docs/cluster.md)"
+	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=N SEED=N (default: the scripts' own) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=... CLUSTER=tcp://host:8786 (docs/cluster.md)"
 
 venv: $(VENV)/.installed
 
@@ -106,7 +109,7 @@ reproduce: venv
 	$(PY) -m tools.run_all --reproduce $(VARIANT) $(FLAGS)
 
 baseline: venv
-	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(DATA_FLAGS) --seed $(SEED) \
+	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(DATA_FLAGS) $(SEED_FLAG) \
 		--output $(OUTPUT)/tutorial --tutorial-defaults
 
 # Resumable: runs already done with the same flags are skipped.
@@ -114,9 +117,16 @@ seeds: venv $(CLUSTER_VENV)
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
 
-# In place, or with OUTPUT on the command line a copy in OUTPUT/tutorial.ipynb.
+# Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb (NOTEBOOKS=... for one) in
+# OUTPUT/notebook/; the tracked notebooks stay as they are.
+NOTEBOOKS ?=
 notebook: venv
-	$(PY) -m tools.notebook $(DATA_FLAGS) --seed $(SEED) $(if $(filter command line,$(origin OUTPUT)),--output $(OUTPUT))
+	$(PY) -m tools.notebook $(NOTEBOOKS) $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/notebook
+
+# The tracked notebooks executed in place with their own parameters, for the outputs
+# committed: put the data in data/ first (README), then commit them.
+notebook-refresh: venv
+	$(PY) -m tools.notebook --refresh
 
 # The report of finished runs again: OUTPUT's RESULTS.md, or with OVER_SEEDS=1 the one of
 # make seeds' runs (OUTPUT/seeds/SEEDS.md).
@@ -125,7 +135,7 @@ compare: venv
 	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(OUTPUT)/seeds,--results $(OUTPUT))
 
 check-resume: venv
-	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/check-resume
+	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/check-resume
 
 CSV ?= reviews.csv
 stanford-csv: venv
@@ -146,7 +156,7 @@ bench-backends: venv
 
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv
-	$(PY) -m tools.bench_jobs $(DATA_FLAGS) --seed $(SEED) --output $(OUTPUT)/bench-jobs
+	$(PY) -m tools.bench_jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/bench-jobs
 
 # A small make seeds here and through a Dask scheduler and two workers on 127.0.0.1,
 # alternately (docs/cluster.md), e.g. EPOCHS=1 MAX_SAMPLES=500.

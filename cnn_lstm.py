@@ -17,6 +17,10 @@ TOP_WORDS = 5000  # keep the 5,000 most frequent words; the rest become "unknown
 MAX_REVIEW_LENGTH = 500  # pad or cut every review to 500 words
 # Model
 EMBEDDING_VECTOR_LENGTH = 32
+# Training
+EPOCHS = 3
+BATCH_SIZE = 64
+SEED = 7
 
 
 def build_model() -> keras.Model:
@@ -38,7 +42,8 @@ def build_model() -> keras.Model:
 
 
 def main(argv: list[str] | None = None) -> None:
-    run = common.Run(__file__, argv)  # the flags and the seed: python lstm_basic.py --help
+    # The settings above, unless a flag overrides them (python lstm_basic.py --help).
+    run = common.Run(__file__, argv, seed=SEED, epochs=EPOCHS, batch_size=BATCH_SIZE)
     data = run.load_imdb(TOP_WORDS, MAX_REVIEW_LENGTH)
 
     model = build_model()

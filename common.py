@@ -54,8 +54,9 @@ def load_imdb(
 
 
 class Run:
-    """One run of a script, beside its model. `Run(__file__)` reads the script's flags
-    (`python lstm_basic.py --help`) and fixes the seed; then, in the script's order:
+    """One run of a script, beside its model. `Run(__file__, argv, seed=SEED, ...)` reads
+    the script's flags (`python lstm_basic.py --help`), its settings the defaults, and
+    fixes the seed; then, in the script's order:
 
     - `load_imdb(num_words, maxlen)`: the reviews, and the checkpoint of an interrupted
       run (<output>/<script>.backup), which training resumes from;
@@ -68,9 +69,12 @@ class Run:
     - `save(model, loss, accuracy)`: <output>/<script>.json and <script>.keras.
     """
 
-    def __init__(self, script: str, argv: list[str] | None = None) -> None:
+    def __init__(
+        self, script: str, argv: list[str] | None, *, seed: int, epochs: int, batch_size: int
+    ) -> None:
         self.variant = Path(script).stem
-        self.args = flags.parse_args(ast.get_docstring(ast.parse(Path(script).read_text())), argv)
+        doc = ast.get_docstring(ast.parse(Path(script).read_text()))
+        self.args = flags.parse_args(doc, argv, seed=seed, epochs=epochs, batch_size=batch_size)
         results.check_outputs_spare_inputs(self.variant, self.args)  # before any work
         lock.hold(self.output, self.variant)  # one run of a script per output folder
         self.epochs = self.args.epochs

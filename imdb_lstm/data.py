@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import socket
 import sys
 import tarfile
 import zlib
@@ -30,10 +31,23 @@ from imdb_lstm.encoding import (
 from imdb_lstm.errors import UserError
 
 SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
+KERAS_SOURCE = "keras.datasets.imdb"
+# Where a run looks for a local copy when neither --data nor IMDB_DATA names one, in this
+# order, before keras.datasets.imdb (which uses $KERAS_HOME/datasets/imdb.npz if there):
+# the checkout's data/ folder (ignored by git), or the folder IMDB_DATA_FOLDER names.
+CHECKOUT_DATA_FOLDER = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_COPIES = ["aclImdb_v1.tar.gz", "aclImdb", "imdb.npz"]
 DATA_HELP = (
     "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory, "
     "aclImdb_v1.tar.gz or a CSV file of reviews"
 )
+LOCAL_COPY_HELP = (
+    "give a local copy in one of three ways: put aclImdb_v1.tar.gz, aclImdb/ or imdb.npz in "
+    "{folder}/; or imdb.npz in the Keras cache ({cache}); or --data PATH (or IMDB_DATA)"
+)
+# A download that receives nothing for this long gives up; one that is slow but moving
+# goes on (the limit is on each read, not on the whole download).
+DOWNLOAD_STALL_SECONDS = 30
 VALUES_SHOWN = 6  # at most this many values in an error message
 # How each source divides its reviews into train and test (csv_reviews has its own).
 KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
@@ -59,18 +73,33 @@ Split = cache.Split  # unpadded reviews and their labels
 Loaded = tuple[Split, Split, TextEncoding | None]  # train, test, vocabulary if known
 
 
+def data_folder() -> Path:
+    """The folder of local copies found without a flag (DEFAULT_COPIES)."""
+    return Path(os.environ.get("IMDB_DATA_FOLDER") or CHECKOUT_DATA_FOLDER)
+
+
 def data_source(data: str | None) -> str:
-    """How results name the data: the expanded path, or the Keras download."""
-    return "keras.datasets.imdb" if data is None else str(Path(data).expanduser())
+    """How results name the data: the expanded path given; else the first local copy in
+    the data/ folder (as a path from the current folder where it lies inside it); else
+    the Keras download."""
+    if data is not None:
+        return str(Path(data).expanduser())
+    for name in DEFAULT_COPIES:
+        found = data_folder() / name
+        if found.exists():
+            inside = found.is_relative_to(Path.cwd())
+            return str(found.relative_to(Path.cwd()) if inside else found)
+    return KERAS_SOURCE
 
 
 def identity(data: str | None) -> dict[str, str | None]:
     """What the data of a run is, however --data spelled it: the resolved path and its
     `fingerprint`, so that a relative and an absolute path name one source and an edited
     file another (None where it cannot be had: loading then says why)."""
-    if data is None:
-        return {"data": data_source(None), "data_fingerprint": None}
-    path = Path(data).expanduser().resolve()
+    source = data_source(data)  # a local copy found without --data too
+    if source == KERAS_SOURCE:
+        return {"data": source, "data_fingerprint": None}
+    path = Path(source).resolve()
     try:
         return {"data": str(path), "data_fingerprint": fingerprint(path)}
     except (OSError, UserError):
@@ -81,6 +110,8 @@ def load(data: str | None, num_words: int, maxlen: int, max_samples: int | None)
     """See common.load_imdb."""
     source = data_source(data)
     if data is None:
+        print(f"Reviews: {_describe_default(source)}", flush=True)
+    if source == KERAS_SOURCE:
         (train, test, encoding), rule = _load_keras_download(num_words, maxlen), KERAS_SPLIT
     else:
         (train, test, encoding), rule = _load_local(Path(source), num_words, maxlen)
@@ -116,13 +147,49 @@ def keras_shuffle(train: Split, test: Split) -> tuple[Split, Split]:
     return shuffled[0], shuffled[1]
 
 
+def _describe_default(source: str) -> str:
+    """Which copy a run without --data uses, for the one line it prints."""
+    if source != KERAS_SOURCE:
+        return f"{source} (a local copy, found without --data)"
+    cached = cache.keras_cache_dir() / "imdb.npz"
+    where = (
+        f"the Keras cache, {cached}"
+        if cached.exists()
+        else f"no local copy: downloading it to {cached}"
+    )
+    return f"{KERAS_SOURCE} ({where})"
+
+
+class _DownloadStalls:
+    """While active, a network read that waits DOWNLOAD_STALL_SECONDS gives up (Keras's
+    download has no timeout of its own, so a blocked connection would wait for ever)."""
+
+    def __enter__(self) -> None:
+        self.before = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_STALL_SECONDS)
+
+    def __exit__(self, *exc: object) -> None:
+        socket.setdefaulttimeout(self.before)
+
+
+def _download_failed(what: str, error: Exception) -> UserError:
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    cached = cache.keras_cache_dir() / "imdb.npz"
+    help = LOCAL_COPY_HELP.format(folder=data_folder(), cache=cached)
+    return UserError(f"could not download {what} ({reason}); {help}")
+
+
 def _load_keras_download(num_words: int, maxlen: int) -> Loaded:
     try:
-        (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(num_words=num_words)
+        with _DownloadStalls():
+            (x_train, y_train), (x_test, y_test) = keras.datasets.imdb.load_data(
+                num_words=num_words
+            )
     except Exception as error:  # Keras raises a bare Exception for a failed download
-        raise UserError(f"could not download keras.datasets.imdb ({error}); {DATA_HELP}") from None
+        raise _download_failed(KERAS_SOURCE, error) from None
     try:
-        word_index = keras.datasets.imdb.get_word_index()
+        with _DownloadStalls():
+            word_index = keras.datasets.imdb.get_word_index()
     except Exception as error:  # Keras raises a bare Exception for a failed download
         print(
             f"warning: could not download the words of keras.datasets.imdb ({error}): the "

@@ -1,32 +1,65 @@
-"""The flags every tutorial script takes, with the tutorial's settings as defaults."""
+"""The flags every tutorial script takes. Their defaults are the tutorial's training
+settings, which each script states in its header (`EPOCHS = 3`, `BATCH_SIZE = 64`,
+`SEED = 7`) and passes to `common.Run`; the tools read them from there
+(`script_settings`), so no other file restates them."""
 
 import argparse
+import ast
 import os
+from pathlib import Path
 
 from imdb_lstm.cli import positive_int, seed_number, title
 
+# The header constants of a script and the flags they are the defaults of.
+SETTINGS = {"EPOCHS": "epochs", "BATCH_SIZE": "batch_size", "SEED": "seed"}
 
-def parse_args(doc: str | None, argv: list[str] | None = None) -> argparse.Namespace:
-    """The flags every tutorial script takes; the defaults are the tutorial's."""
+
+def script_settings(script: str | Path) -> dict[str, int]:
+    """A script's training settings as `parse_args` takes them ({"epochs": 3, ...}),
+    read from its header without importing it (no Keras for the tools)."""
+    tree = ast.parse(Path(script).read_text())
+    found = {
+        SETTINGS[target.id]: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and target.id in SETTINGS
+    }
+    missing = sorted(set(SETTINGS.values()) - set(found))
+    if missing:
+        raise ValueError(f"{script} does not set {', '.join(missing)} in its header")
+    return found
+
+
+def script_args(script: str | Path, argv: list[str]) -> argparse.Namespace:
+    """The flags `argv` as the script `script` would parse them, with its own defaults."""
+    doc = ast.get_docstring(ast.parse(Path(script).read_text()))
+    return parse_args(doc, argv, **script_settings(script))
+
+
+def parse_args(
+    doc: str | None, argv: list[str] | None, *, seed: int, epochs: int, batch_size: int
+) -> argparse.Namespace:
+    """The flags every tutorial script takes; the defaults are the script's settings."""
     parser = argparse.ArgumentParser(description=title(doc))
     parser.add_argument(
         "--epochs",
         type=positive_int,
-        default=3,
+        default=epochs,
         metavar="N",
         help="training epochs (default: %(default)s)",
     )
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        default=64,
+        default=batch_size,
         metavar="N",
         help="reviews per training step (default: %(default)s)",
     )
     parser.add_argument(
         "--seed",
         type=seed_number,
-        default=7,
+        default=seed,
         metavar="N",
         help="random seed (default: %(default)s)",
     )

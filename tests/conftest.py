@@ -26,6 +26,8 @@ USER_HOME = Path.home()
 SUITE_HOME = Path(tempfile.mkdtemp(prefix="imdb-lstm-tests-"))
 SUITE_KERAS_HOME = SUITE_HOME / ".keras"
 os.environ.update(HOME=str(SUITE_HOME), KERAS_HOME=str(SUITE_KERAS_HOME))
+# Nor the reader's own copy of the data in the checkout's data/ folder.
+os.environ.update(IMDB_DATA_FOLDER=str(SUITE_HOME / "data"))
 os.environ.pop("IMDB_DATA", None)
 
 # What the suite checks (an empty stderr, one error line, the same numbers twice) holds in
@@ -185,6 +187,8 @@ ONE_THREAD = threads.environment(1)
 
 # The flags of every tiny training run here, as the scripts and as make take them: two
 # epochs of two batches (64 and 36 reviews), so that the shuffle order counts.
+# The tutorial's training settings, as every script's header states them.
+TUTORIAL_SETTINGS = {"seed": 7, "epochs": 3, "batch_size": 64}
 TINY = ["--epochs", "2", "--max-samples", "100"]
 TINY_MAKE = ["EPOCHS=2", "MAX_SAMPLES=100"]
 

@@ -6,7 +6,7 @@ import os
 
 import keras
 import pytest
-from conftest import ROOT
+from conftest import ROOT, TUTORIAL_SETTINGS
 
 from imdb_lstm import files, machine, model_files, results
 from imdb_lstm.encoding import TextEncoding
@@ -126,7 +126,7 @@ def test_an_output_folder_that_is_a_file_is_refused_before_training_and_kept(tmp
     blocking = tmp_path / "results"
     blocking.write_text("my notes\n")
     with pytest.raises(UserError) as error:
-        common.Run(str(LSTM_BASIC), ["--output", str(blocking)])
+        common.Run(str(LSTM_BASIC), ["--output", str(blocking)], **TUTORIAL_SETTINGS)
     assert str(error.value) == f"{blocking}: a file, not a folder; give --output a folder"
     assert blocking.read_text() == "my notes\n"
 
@@ -136,7 +136,11 @@ def test_a_progress_file_in_a_missing_folder_is_refused_before_training(tmp_path
 
     progress = tmp_path / "missing" / "p.jsonl"
     with pytest.raises(UserError) as error:
-        common.Run(str(LSTM_BASIC), ["--output", str(tmp_path), "--progress", str(progress)])
+        common.Run(
+            str(LSTM_BASIC),
+            ["--output", str(tmp_path), "--progress", str(progress)],
+            **TUTORIAL_SETTINGS,
+        )
     assert str(error.value) == f"{progress}: cannot write there (No such file or directory)"
 
 

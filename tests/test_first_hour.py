@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, assert_clean_error, run_command
+from conftest import ROOT, TUTORIAL_SETTINGS, assert_clean_error, run_command
 from test_data import TINY_REVIEWS, write_reviews
 from test_resume import SETTINGS, THREADS, Log, write_checkpoint
 
@@ -57,7 +57,9 @@ REVIEWS_CSV = "review,sentiment\ngreat film,positive\nbad film,negative\ngreat f
 
 
 def same_run(data: str) -> dict:
-    return results.same_run("lstm_basic", flags.parse_args(None, ["--data", data]))
+    return results.same_run(
+        "lstm_basic", flags.script_args(ROOT / "lstm_basic.py", ["--data", data])
+    )
 
 
 def test_a_relative_and_an_absolute_path_name_one_run(tmp_path, monkeypatch):
@@ -147,7 +149,7 @@ def test_a_script_refuses_progress_written_over_its_data(tmp_path):
     data.write_text(REVIEWS_CSV)
     flags = ["--data", str(data), "--progress", str(data), "--output", str(tmp_path)]
     with pytest.raises(UserError, match="--progress is the --data file this reads"):
-        common.Run(str(ROOT / "lstm_basic.py"), flags)
+        common.Run(str(ROOT / "lstm_basic.py"), flags, **TUTORIAL_SETTINGS)
     assert data.read_text() == REVIEWS_CSV
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reviews.csv"]  # nothing started
 
@@ -411,14 +413,14 @@ def test_an_empty_keras_home_counts_as_unset(tmp_path):
 
 def test_a_seed_out_of_range_is_one_line(capsys):
     with pytest.raises(SystemExit) as exit:
-        flags.parse_args(None, ["--seed", "4294967296"])
+        flags.script_args(ROOT / "lstm_basic.py", ["--seed", "4294967296"])
     assert exit.value.code == 2
     assert (
         capsys.readouterr()
         .err.splitlines()[-1]
         .endswith("error: argument --seed: must be at most 4,294,967,295, got 4,294,967,296")
     )
-    assert flags.parse_args(None, ["--seed", "4294967295"]).seed == 4294967295
+    assert flags.script_args(ROOT / "lstm_basic.py", ["--seed", "4294967295"]).seed == 4294967295
 
 
 def test_a_closed_pipe_ends_quietly(small_model):

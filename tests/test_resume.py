@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run_command
+from conftest import ROOT, TUTORIAL_SETTINGS, run_command
 
 from imdb_lstm import progress, resume
 from imdb_lstm.errors import UserError
@@ -339,7 +339,7 @@ def test_the_checkpoint_is_of_the_run_its_settings_name(stanford_tarball, tmp_pa
     import common
 
     flags = ["--data", str(stanford_tarball), "--output", str(tmp_path), "--seed", "3"]
-    run = common.Run(str(ROOT / "cnn_lstm.py"), flags)
+    run = common.Run(str(ROOT / "cnn_lstm.py"), flags, **TUTORIAL_SETTINGS)
     run.load_imdb(5000, 500)
     stat = stanford_tarball.stat()
     assert run.backup.settings == {

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD, TINY, TINY_MAKE, make, png_size, run_command
+from conftest import ONE_THREAD, ROOT, TINY, TINY_MAKE, make, png_size, run_command
 
 from imdb_lstm import cli, results
 from imdb_lstm import flags as script_flags
@@ -374,7 +374,9 @@ def test_a_run_is_done_with_its_results_and_model_from_the_same_settings(tmp_pat
     """What make seeds skips: results of the same run, and the model saved after them."""
     run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False)
     flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64", "--seed", "1"]
-    settings = results.same_run("lstm_basic", script_flags.parse_args(None, flags))
+    settings = results.same_run(
+        "lstm_basic", script_flags.script_args(ROOT / "lstm_basic.py", flags)
+    )
     (tmp_path / "lstm_basic.json").write_text(json.dumps(run))
     assert not results.finished(tmp_path, settings)  # no model yet: its save failed
     (tmp_path / "lstm_basic.keras").write_bytes(b"a model")

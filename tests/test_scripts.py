@@ -10,10 +10,10 @@ import re
 import keras
 import numpy as np
 import pytest
-from conftest import ONE_THREAD, ROOT, TINY, run_command
+from conftest import ONE_THREAD, ROOT, TINY, TUTORIAL_SETTINGS, run_command
 
 import lstm_dropout_layers
-from imdb_lstm import backend, cli
+from imdb_lstm import backend, cli, flags
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS, VARIANTS
 
@@ -247,6 +247,25 @@ def test_the_recorded_numbers_still_come_out(variant, run_all_output):
     assert run["test_accuracy"] == pytest.approx(accuracy, abs=1e-6)
     # Loss to 4 decimals: the last bits may differ between CPUs (docs/reproducible.md).
     assert run["test_loss"] == pytest.approx(loss, abs=1e-4)
+
+
+@pytest.mark.parametrize("script", SCRIPTS + EXTENSION_SCRIPTS)
+def test_the_header_holds_the_tutorials_training_settings(script):
+    assert flags.script_settings(ROOT / script) == TUTORIAL_SETTINGS
+    header = (ROOT / script).read_text().split("\n\n\ndef ")[0]
+    assert "# Training\nEPOCHS = 3\nBATCH_SIZE = 64\nSEED = 7\n" in header
+
+
+def test_help_shows_the_scripts_settings_as_defaults():
+    result = run_command("lstm_basic.py", "--help")
+    assert "training epochs (default: 3)" in result.stdout
+    assert "reviews per training step (default: 64)" in result.stdout
+    assert "random seed (default: 7)" in result.stdout
+
+
+def test_a_flag_overrides_the_scripts_setting():
+    args = flags.script_args(ROOT / "cnn_lstm.py", ["--epochs", "1", "--seed", "0"])
+    assert (args.epochs, args.batch_size, args.seed) == (1, 64, 0)
 
 
 def project_names(script: str) -> set[str]:

@@ -27,14 +27,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from imdb_lstm import backend, files, flags, machine
+from imdb_lstm import backend, files, machine
 from imdb_lstm import data as imdb_data
 from imdb_lstm.cli import add_output_flag, positive_int, title
 from imdb_lstm.variants import EXTENSIONS, VARIANTS, XLA_FASTER_ON_CPU
 from tools.script_models import compiled_model, script
 
 TUTORIAL_EVAL_BATCH = 32  # model.evaluate's default, which the tutorial uses
-SCRIPT_DEFAULTS = flags.parse_args(None, [])  # the seed and batch size the scripts use
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,9 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--batch-size",
         type=positive_int,
-        default=SCRIPT_DEFAULTS.batch_size,
+        default=script(VARIANTS[0]).BATCH_SIZE,
         metavar="N",
-        help="reviews per training step (default: %(default)s)",
+        help="reviews per training step (default: the scripts' BATCH_SIZE, %(default)s)",
     )
     parser.add_argument(
         "--data",
@@ -140,8 +139,8 @@ BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 def compiled_steps(name: str, setup: str, args: argparse.Namespace):
     """The script's model, built by the script and compiled as it does for `setup`, and
     its warmed-up train and eval steps."""
-    keras.utils.set_random_seed(SCRIPT_DEFAULTS.seed)
     variant = script(name)
+    keras.utils.set_random_seed(variant.SEED)
     model = compiled_model(name, SETUPS[setup][0])
     rng = np.random.default_rng(0)
     x, y = synthetic_batch(variant, args.batch_size, rng)

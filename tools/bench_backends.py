@@ -60,19 +60,17 @@ def time_steps(variants: list[str], steps: int) -> dict:
     """In this process's backend: seconds per training step of each variant."""
     from imdb_lstm.quiet import keras
 
-    from imdb_lstm import backend, flags, machine
+    from imdb_lstm import backend, machine
     from imdb_lstm.variants import XLA_FASTER_ON_CPU
     from tools import bench, script_models
 
-    args = flags.parse_args(None, [])
     seconds = {}
     for name in variants:
-        keras.utils.set_random_seed(args.seed)
+        script = script_models.script(name)
+        keras.utils.set_random_seed(script.SEED)
         jit_compile = backend.jit_compile(name in XLA_FASTER_ON_CPU)  # as common.Run does
         model = script_models.compiled_model(name, jit_compile)
-        x, y = bench.synthetic_batch(
-            script_models.script(name), args.batch_size, np.random.default_rng(0)
-        )
+        x, y = bench.synthetic_batch(script, script.BATCH_SIZE, np.random.default_rng(0))
         step = functools.partial(model.train_on_batch, x, y)
         step()  # compiles it
         seconds[name] = [bench.timed(step) for _ in range(steps)]

@@ -1,13 +1,17 @@
 """
-Title: Execute tutorial.ipynb, the tutorial's page with its outputs
-Description: runs every cell of the notebook with papermill, its parameters from the
-flags (the scripts' --data, --epochs, --max-samples, --seed). Without --output it
-executes the notebook in place, the runs' results in results/notebook/; with --output DIR
-it writes an executed copy to DIR/tutorial.ipynb, the runs' results beside it, and leaves
-the notebook untouched. Either way the notebook is written whole or not at all.
+Title: Execute the notebooks, the tutorial's page with its outputs
+Description: runs every cell of tutorial.ipynb and tutorial.zh-CN.ipynb (the same code,
+prose in Chinese) with papermill. By default it writes executed copies to
+results/notebook/ (--output DIR: elsewhere), each notebook's runs in a folder beside its
+copy, and leaves the tracked notebooks alone. The flags that are set (the scripts'
+--data, --epochs, --max-samples, --seed) become the notebooks' parameters; the rest keep
+the notebooks' own: each script's settings, a local copy of the data or the download.
+--refresh executes the tracked notebooks in place with their own parameters only, as
+committed: no cell added, no path of this machine kept. Each notebook is written whole or
+not at all.
 
-    python -m tools.notebook --data aclImdb_v1.tar.gz
-    python -m tools.notebook --data aclImdb_v1.tar.gz --epochs 1 --max-samples 500 --output /tmp/nb
+    python -m tools.notebook --epochs 1 --max-samples 500
+    python -m tools.notebook --refresh                 # the committed outputs, full data
 """
 
 import argparse
@@ -19,52 +23,58 @@ from imdb_lstm.cli import positive_int, run, seed_number, title
 from imdb_lstm.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK = ROOT / "tutorial.ipynb"
+NOTEBOOKS = ["tutorial.ipynb", "tutorial.zh-CN.ipynb"]
+# The notebooks' parameters cell, and the flags that set each parameter.
+PARAMETERS = {"DATA": "data", "EPOCHS": "epochs", "MAX_SAMPLES": "max_samples", "SEED": "seed"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=title(__doc__))
-    parser.add_argument("--data", metavar="PATH", help="as for the scripts (default: download)")
-    parser.add_argument("--epochs", type=positive_int, default=3, metavar="N")
-    parser.add_argument("--max-samples", type=positive_int, metavar="N")
-    parser.add_argument("--seed", type=seed_number, default=7, metavar="N")
     parser.add_argument(
+        "notebooks",
+        nargs="*",
+        choices=NOTEBOOKS,
+        default=NOTEBOOKS,
+        metavar="NOTEBOOK",
+        help=f"the notebooks to execute (default: {' and '.join(NOTEBOOKS)})",
+    )
+    parser.add_argument("--data", metavar="PATH", help="as for the scripts (default: theirs)")
+    parser.add_argument("--epochs", type=positive_int, metavar="N")
+    parser.add_argument("--max-samples", type=positive_int, metavar="N")
+    parser.add_argument("--seed", type=seed_number, metavar="N")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--output",
+        default="results/notebook",
         metavar="DIR",
-        help="write an executed copy and the runs' results here (default: in place)",
+        help="folder for the executed copies and their runs (default: %(default)s)",
+    )
+    where.add_argument(
+        "--refresh",
+        action="store_true",
+        help="execute the tracked notebooks in place, with their own parameters",
     )
     return parser.parse_args(argv)
 
 
-def parameters(args: argparse.Namespace, results: Path) -> dict:
-    """The notebook's parameters cell, as papermill sets it (the notebook runs in the
-    checkout's folder, as this tool does)."""
-    return {
-        "DATA": args.data,
-        "EPOCHS": args.epochs,
-        "MAX_SAMPLES": args.max_samples,
-        "SEED": args.seed,
-        "OUTPUT": str(results),
-    }
+def parameters(args: argparse.Namespace) -> dict:
+    """The notebook parameters the flags set (papermill adds a cell with them)."""
+    given = {name: getattr(args, flag) for name, flag in PARAMETERS.items()}
+    return {name: value for name, value in given.items() if value is not None}
 
 
-def main(argv: list[str] | None = None) -> None:
+def execute(notebook: Path, target: Path, parameters: dict) -> None:
+    """Runs every cell of `notebook` in the checkout's folder, as the scripts run, into
+    `target`; then drops the paths papermill records of where it ran."""
+    import nbformat
     import papermill
 
-    args = parse_args(argv)
-    output = Path(args.output) if args.output else None
-    results = output or Path("results", "notebook")
-    target = output / NOTEBOOK.name if output else NOTEBOOK
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot write {target}: {error}") from None
     with files.atomic_path(target) as executed:
         try:
             papermill.execute_notebook(
-                NOTEBOOK,
+                notebook,
                 executed,
-                parameters=parameters(args, results),
+                parameters=parameters,
                 cwd=ROOT,
                 progress_bar=False,
                 # Keras's progress bar as a notebook shows it: one output, redrawn in place.
@@ -72,9 +82,36 @@ def main(argv: list[str] | None = None) -> None:
             )
         except papermill.PapermillExecutionError as error:
             raise UserError(
-                f"cell {error.exec_count} of {NOTEBOOK.name} failed: {error.ename}: {error.evalue}"
+                f"cell {error.exec_count} of {notebook.name} failed: {error.ename}: {error.evalue}"
             ) from None
+        result = nbformat.read(executed, as_version=4)
+        for where in ("input_path", "output_path"):
+            result.metadata.get("papermill", {}).pop(where, None)
+        nbformat.write(result, executed)
     print(f"Wrote {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    given = parameters(args)
+    if args.refresh and given:
+        raise UserError(
+            "--refresh executes the notebooks with their own parameters, as committed: drop "
+            f"{', '.join('--' + PARAMETERS[name].replace('_', '-') for name in given)} (put "
+            "the data in data/ for the full run)"
+        )
+    for name in args.notebooks:
+        notebook = ROOT / name
+        if args.refresh:
+            execute(notebook, notebook, {})
+            continue
+        output = Path(args.output)
+        runs = output / Path(name).stem  # each notebook's models and results of its own
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(f"cannot write {output}: {error}") from None
+        execute(notebook, output / name, {**given, "OUTPUT": str(runs)})
 
 
 if __name__ == "__main__":

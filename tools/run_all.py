@@ -102,7 +102,9 @@ class Job:
     @property
     def done(self) -> bool:
         """Whether the run's results and model are in `output`, from the same settings."""
-        settings = same_run(Path(self.script).stem, script_flags.parse_args(None, self.flags))
+        settings = same_run(
+            Path(self.script).stem, script_flags.script_args(self.script, self.flags)
+        )
         return finished(self.output, settings)
 
 
