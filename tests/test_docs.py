@@ -228,3 +228,74 @@ def test_every_tool_has_a_make_target_and_a_row_in_the_readme():
     tools = sorted(p.stem for p in (ROOT / "tools").glob("*.py") if p.stem != "__init__")
     assert [t for t in tools if t not in shared and f"-m tools.{t}" not in makefile] == []
     assert [t for t in tools if f"{t}.py" not in readme] == []
+
+
+# The line-by-line pages from the tutorial's Keras 2 code: each line they say this project
+# writes (third column) is a line of the file they name (second column), verbatim, so the
+# pages cannot drift from the scripts. The Chinese page maps the same lines.
+KERAS3_TABLES = {
+    "docs/keras2-to-keras3.md": (
+        "| tutorial (Keras 2) | file | this project writes (Keras 3) | why |"
+    ),
+    "docs/keras2-to-keras3.zh-CN.md": "| 教程（Keras 2） | 文件 | 本项目的写法（Keras 3） | 原因 |",
+}
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def quoted_project_lines(text: str, header: str) -> list[tuple[str, str]]:
+    """(file, line) for each line the table under `header` says this project writes."""
+    (rows,) = [rows for found, rows in markdown_tables(text) if found == header]
+    quoted = []
+    for row in rows:
+        cells = row.split("|")[1:-1]
+        (name,) = CODE_SPAN.findall(cells[1])
+        quoted += [(name, line) for line in CODE_SPAN.findall(cells[2])]
+    return quoted
+
+
+def lines_not_in_their_file(quoted: list[tuple[str, str]], root) -> list[str]:
+    """The quoted lines that are no line of their file (stripped, with or without the
+    comment that ends it)."""
+    missing = []
+    for name, quoted_line in quoted:
+        path = root / name
+        lines = path.read_text().splitlines() if path.is_file() else []
+        code = {line.strip() for line in lines} | {line.split("  #")[0].strip() for line in lines}
+        if quoted_line not in code:
+            missing.append(f"{name}: {quoted_line}")
+    return missing
+
+
+@pytest.mark.parametrize("page", KERAS3_TABLES)
+def test_the_keras3_pages_quote_the_scripts_as_they_are(page):
+    quoted = quoted_project_lines((ROOT / page).read_text(), KERAS3_TABLES[page])
+    assert len(quoted) >= 30  # the whole table was read, not an empty one
+    assert lines_not_in_their_file(quoted, ROOT) == []
+
+
+def test_both_keras3_pages_map_the_same_lines():
+    english, chinese = (
+        quoted_project_lines((ROOT / page).read_text(), header)
+        for page, header in KERAS3_TABLES.items()
+    )
+    assert chinese == english
+
+
+def test_a_quoted_line_the_script_lacks_is_flagged(tmp_path):
+    (tmp_path / "lstm_basic.py").write_text(
+        "TOP_WORDS = 5000  # keep the 5,000 most frequent words\n"
+        "def build_model():\n"
+        "    keras.layers.LSTM(100),\n"
+    )
+    page = (
+        "| tutorial (Keras 2) | file | this project writes (Keras 3) | why |\n|---|---|---|---|\n"
+        "| `top_words = 5000` | `lstm_basic.py` "
+        "| `TOP_WORDS = 5000` / `keras.layers.LSTM(100),` | |\n"
+        "| `LSTM(100)` | `lstm_basic.py` | `keras.layers.LSTM(128),` | changed in the script |\n"
+        "| `import numpy` | `common.py` | `import numpy` | a file that is not there |\n"
+    )
+    quoted = quoted_project_lines(page, KERAS3_TABLES["docs/keras2-to-keras3.md"])
+    assert lines_not_in_their_file(quoted, tmp_path) == [
+        "lstm_basic.py: keras.layers.LSTM(128),",
+        "common.py: import numpy",
+    ]
