@@ -500,3 +500,19 @@ def test_the_venv_takes_pips_own_index_and_shows_its_progress():
     assert len(installs) == 2, dry_run
     assert [line for line in installs if "--quiet" in line or "index" in line] == []
     assert "index" not in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_chinese_readme_names_the_chinese_notebooks_sections():
+    readme = (ROOT / ZH_README).read_text()
+    rows = table_rows(readme, "| 译文小节 | 脚本 | 笔记本中的小节 |")
+    named = [title.strip() for row in rows for title in row.split("|")[3].split("；")]
+    notebook = json.loads((ROOT / "tutorial.zh-CN.ipynb").read_text())
+    headings = {
+        line.lstrip("#").strip()
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("#")
+    }
+    assert len(named) == 8
+    assert [title for title in named if title not in headings] == []
