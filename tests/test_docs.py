@@ -516,3 +516,16 @@ def test_the_chinese_readme_names_the_chinese_notebooks_sections():
     }
     assert len(named) == 8
     assert [title for title in named if title not in headings] == []
+
+
+def test_the_glossary_names_code_the_project_has():
+    """Each name in the glossary's code column is a tracked file or in the project's Python
+    code, so the glossary cannot name a layer, flag or argument the code no longer has."""
+    header = "| 译文的说法 | 标准术语 | 英文 | 代码里的名字 | 说明 |"
+    rows = table_rows((ROOT / "docs" / "glossary.zh-CN.md").read_text(), header)
+    names = [name for row in rows for name in CODE_SPAN.findall(row.split("|")[4])]
+    python = {name for name in tracked_files() if name.endswith(".py")}
+    code = "\n".join((ROOT / name).read_text() for name in sorted(python))
+    assert len(names) >= 25
+    missing = [n for n in names if n not in (python if n.endswith(".py") else code)]
+    assert missing == []
