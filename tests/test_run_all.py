@@ -282,7 +282,8 @@ def test_comparison_over_seeds(tmp_path):
 
 def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch, capsys):
     flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64"]
-    done = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False)
+    data = str(Path("aclImdb_v1.tar.gz").resolve())  # results name the data resolved
+    done = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False, data=data)
     other_epochs = {**done, "seed": 2, "epochs": 3}  # same script and seed 2, but 3 epochs
     for run in (done, other_epochs):
         (tmp_path / str(run["seed"])).mkdir()
@@ -372,7 +373,8 @@ def test_compare_never_mixes_backends(tmp_path):
 
 def test_a_run_is_done_with_its_results_and_model_from_the_same_settings(tmp_path):
     """What make seeds skips: results of the same run, and the model saved after them."""
-    run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False)
+    data = str(Path("aclImdb_v1.tar.gz").resolve())  # results name the data resolved
+    run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False, data=data)
     flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64", "--seed", "1"]
     settings = results.same_run(
         "lstm_basic", script_flags.script_args(ROOT / "lstm_basic.py", flags)
