@@ -17,6 +17,7 @@ host: it works offline. Starlette with uvicorn (docs/demo.md says why).
 import common
 
 import argparse
+import errno
 import json
 import shlex
 import socket
@@ -38,7 +39,7 @@ from starlette.staticfiles import StaticFiles
 
 import predict
 from imdb_lstm import text_files
-from imdb_lstm.cli import title
+from imdb_lstm.cli import non_negative_int, title
 from imdb_lstm.encoding import OOV_INDEX, TextEncoding, tokenize
 from imdb_lstm.errors import UserError
 from imdb_lstm.results import SAME_RUN
@@ -46,6 +47,7 @@ from imdb_lstm.variants import EXTENSIONS, VARIANTS
 
 PAGE = Path(__file__).resolve().parent / "demo_page"  # the page's HTML, CSS and JavaScript
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_PORT = 65535
 # A request body holds one review: at its limit, every character spelled as JSON's
 # longest escape (\\uXXXX, 6 bytes), and room for the list of models.
 MAX_BODY_BYTES = 6 * text_files.MAX_REVIEW_CHARACTERS + (64 << 10)
@@ -59,6 +61,13 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def port_number(text: str) -> int:
+    port = non_negative_int(text)
+    if port > MAX_PORT:
+        raise argparse.ArgumentTypeError(f"a port is at most {MAX_PORT}, got {port}")
+    return port
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -77,7 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_number,
         default=8000,
         help="the port to serve on; 0 takes any free one (default: %(default)s)",
     )
@@ -121,10 +130,15 @@ def read_run(path: Path) -> dict | None:
     try:
         with open(path, "rb") as file:
             raw = file.read(MAX_RESULTS_BYTES + 1)
-        run = json.loads(raw) if len(raw) <= MAX_RESULTS_BYTES else None
+        run = json.loads(raw, parse_constant=refuse) if len(raw) <= MAX_RESULTS_BYTES else None
     except (OSError, ValueError, RecursionError):
         return None
     return run if isinstance(run, dict) else None
+
+
+def refuse(constant: str) -> None:
+    """NaN and Infinity, which Python's JSON reads but no JSON answer may hold."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def load_models(output: Path) -> list[Model]:
@@ -310,9 +324,11 @@ def bind(host: str, port: int) -> socket.socket:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         return socket.create_server((host, port), family=family)
     except OSError as error:
+        reason = f"cannot serve on {host} port {port} ({error.strerror or error})"
+        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
+            raise UserError(f"{reason}; give an address of this machine, e.g. 127.0.0.1") from None
         raise UserError(
-            f"cannot serve on {host} port {port} ({error.strerror or error}); "
-            "choose another port: make demo PORT=8001, or --port 8001"
+            f"{reason}; choose another port: make demo PORT=8001, or --port 8001"
         ) from None
 
 
