@@ -168,7 +168,7 @@ bench-cluster: venv $(VENV)/.cluster-installed
 	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(OUTPUT)/bench-cluster
 
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster" tests
 
 # The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
 # JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).
