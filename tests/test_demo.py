@@ -456,7 +456,9 @@ def test_the_docs_show_the_committed_benchmark():
     assert bench["models"] == ALL_MODELS[:4]
     assert bench["machine"].startswith("AMD EPYC (2 cores") and "2-core AMD EPYC" in page
     before, after = bench["load_average_before_and_after"]
-    assert f"(load average {before:.1f} before, {after:.1f} after)" in " ".join(page.split())
+    assert f"(load average {before:.1f} just before, {after:.1f} at the end" in " ".join(
+        page.split()
+    )
     rows = {"sequential": "one, a review after the other", "concurrent": "four at once"}
     for part, clients in rows.items():
         timed = bench[part]

@@ -1,13 +1,13 @@
 """
 Title: Time the demo's answer to a review through every model, one client and four at once
 Description: starts `python -m tools.demo` on a free port of 127.0.0.1 serving the models
-of --models, as make demo does, and sends POST /api/predict as the page does: --requests
-reviews one after the other, then --requests reviews from --clients clients at once,
-each over a connection of its own kept open. Times every answer, from sending the request
-to having read the whole answer. Writes <output>/bench_demo.json: every answer's
-milliseconds, their median and 95th percentile, answers per second, the models, the
-machine and the versions; fails if an answer under load differs from the same review's
-answer alone.
+of --models, as make demo does, and sends POST /api/predict as the page does, the page's
+example reviews in turn: --requests reviews one after the other, then --requests reviews
+from --clients clients at once, each over a connection of its own kept open. Times every
+answer, from sending the request to having read the whole answer. Writes
+<output>/bench_demo.json: every answer's milliseconds, their median and 95th percentile,
+answers per second, the models, the machine and the versions; fails if an answer under
+load differs from the same review's answer alone.
 
     python -m tools.bench_demo --models results --output results/bench-demo
 """
@@ -16,10 +16,12 @@ import common
 
 import argparse
 import contextlib
+import html
 import http.client
 import importlib.metadata
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -32,13 +34,8 @@ from pathlib import Path
 from imdb_lstm import files, machine
 from imdb_lstm.cli import add_output_flag, positive_int, title
 from imdb_lstm.errors import UserError
+from tools import demo
 
-# The README's two reviews and the tutorial's kind of mistake, in turn.
-REVIEWS = [
-    "One of the best films I have seen in years: moving, funny and beautifully acted.",
-    "A boring, predictable mess. The acting was awful and I wanted my money back.",
-    "Not bad at all.",
-]
 WARM_UP = 10  # answers not timed: the server's first ones
 START_SECONDS = 300  # the most the demo may take to load its models
 
@@ -115,6 +112,12 @@ class Client:
         return self.ask("POST", "/api/predict", {"review": review})
 
 
+def page_examples() -> list[str]:
+    """The reviews of the page's example buttons, what a reader clicks first."""
+    page = (demo.PAGE / "index.html").read_text()
+    return [html.unescape(review) for review in re.findall(r'data-review="([^"]*)"', page)]
+
+
 def summary(seconds: list[float], wall_seconds: float) -> dict:
     milliseconds = [s * 1000 for s in seconds]
     return {
@@ -165,7 +168,8 @@ def at_once(address: str, reviews: list[str], clients: int, expected: dict[str, 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    reviews = [REVIEWS[i % len(REVIEWS)] for i in range(args.requests)]
+    examples = page_examples()
+    reviews = [examples[i % len(examples)] for i in range(args.requests)]
     load_before = os.getloadavg()[0]
     with running_demo(Path(args.models)) as address:
         client = Client(address)
@@ -181,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
         "load_average_before_and_after": [load_before, os.getloadavg()[0]],
         "models": [m["name"] for m in listing["models"] if m["available"]],
         "models_folder": args.models,
-        "reviews": REVIEWS,
+        "reviews": examples,
         "warm_up_answers": WARM_UP,
         "server": {name: importlib.metadata.version(name) for name in ("starlette", "uvicorn")},
         "sequential": sequential,
