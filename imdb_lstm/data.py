@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from imdb_lstm import cache, csv_reviews, files, npz
+from imdb_lstm.csv_reviews import VALUES_SHOWN
 from imdb_lstm.encoding import (
     INDEX_FROM,
     OOV_INDEX,
@@ -29,13 +30,14 @@ from imdb_lstm.encoding import (
     pad_reviews,
 )
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT
 
 SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
 KERAS_SOURCE = "keras.datasets.imdb"
 # Where a run looks for a local copy when neither --data nor IMDB_DATA names one, in this
 # order, before keras.datasets.imdb (which uses $KERAS_HOME/datasets/imdb.npz if there):
 # the checkout's data/ folder (ignored by git), or the folder IMDB_DATA_FOLDER names.
-CHECKOUT_DATA_FOLDER = Path(__file__).resolve().parent.parent / "data"
+CHECKOUT_DATA_FOLDER = CHECKOUT / "data"
 DEFAULT_COPIES = ["aclImdb_v1.tar.gz", "aclImdb", "imdb.npz"]
 DATA_HELP = (
     "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory, "
@@ -48,7 +50,6 @@ LOCAL_COPY_HELP = (
 # A download that receives nothing for this long gives up; one that is slow but moving
 # goes on (the limit is on each read, not on the whole download).
 DOWNLOAD_STALL_SECONDS = 30
-VALUES_SHOWN = 6  # at most this many values in an error message
 # How each source divides its reviews into train and test (csv_reviews has its own).
 KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
 STANFORD_SPLIT = "the Stanford train/ and test/ folders"

@@ -11,7 +11,7 @@ from conftest import ROOT
 
 import lstm_basic
 from imdb_lstm.cli import title
-from imdb_lstm.variants import EXTENSIONS, VARIANTS
+from imdb_lstm.variants import EXTENSIONS, SWEEPS, VARIANTS
 from tools import script_models
 
 
@@ -52,10 +52,6 @@ RESULT = re.compile(
     r"Result: (?P<seed_accuracy>\d+\.\d\d)% test accuracy with seed (?P<seed>\d+); "
     r"(?P<mean>\d+\.\d\d)% on average over (?P<runs>\d+) seeds"
 )
-
-
-# Where each script's committed runs over seeds are.
-SWEEPS = {**dict.fromkeys(VARIANTS, "seeds"), **dict.fromkeys(EXTENSIONS, "extensions")}
 
 
 @pytest.mark.parametrize("variant", VARIANTS + EXTENSIONS)
