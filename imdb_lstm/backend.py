@@ -54,9 +54,9 @@ def warn_if_slow() -> None:
     words (docs/backends.md)."""
     if keras.backend.backend() == "torch" and not machine.gpu_names():
         print(
-            "note: on PyTorch without a GPU, Keras trains these LSTMs 4 to 67 times slower "
-            "than TensorFlow (measured on 2 cores, docs/backends.md); use KERAS_BACKEND=jax "
-            "or tensorflow instead (make ... BACKEND=jax)"
+            "note: on PyTorch without a GPU, Keras trains these LSTMs many times slower "
+            "than TensorFlow (measured: docs/backends.md); use KERAS_BACKEND=jax or "
+            "tensorflow instead (make ... BACKEND=jax)"
         )
 
 

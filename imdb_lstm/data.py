@@ -210,27 +210,18 @@ def _load_local(path: Path, num_words: int, maxlen: int) -> tuple[Loaded, str]:
 
 def _file_kind(path: Path) -> str | None:
     """What a file holds: a .csv or .csv.gz name is "csv" whatever it holds (the CSV
-    reader says what else it is); else by content, "npz" (a zip), "tarball" (a tar inside
-    gzip, or a corrupt gzip, whose reader explains), "csv" (anything else gzip-compressed)
-    or None."""
+    reader says what else it is); else by content, "tarball" (as tarfile finds), "npz"
+    (a zip, whole or damaged: its reader says which), "csv" (anything else gzip-compressed,
+    a corrupt gzip too: the CSV reader says so) or None."""
     if csv_reviews.is_csv_name(path):
         return "csv"
+    if tarfile.is_tarfile(path):
+        return "tarball"
     with open(path, "rb") as file:
         magic = file.read(4)
-    if magic.startswith(b"PK"):
+    if magic.startswith(b"PK"):  # zipfile.is_zipfile says no to a truncated download
         return "npz"
-    if files.gzipped(magic):
-        return "tarball" if _gzip_holds_tar_or_is_corrupt(path) else "csv"
-    return None
-
-
-def _gzip_holds_tar_or_is_corrupt(path: Path) -> bool:
-    try:
-        with gzip.open(path) as file:
-            block = file.read(512)  # a tar archive starts with a 512-byte header
-    except (OSError, EOFError, zlib.error):
-        return True
-    return csv_reviews.starts_like_tar(block)
+    return "csv" if files.gzipped(magic) else None
 
 
 def _raw_reviews_cached(
@@ -347,7 +338,7 @@ def _refuse_links_out(root: Path, files: list[Path]) -> None:
 def _read_tarball(path: Path) -> Reviews:
     """Streams the reviews out of the archive without unpacking it to disk."""
     try:
-        with tarfile.open(path, "r:gz") as archive:
+        with tarfile.open(path) as archive:
             members = (
                 (m, archive.extractfile(m))
                 for m in archive
