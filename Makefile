@@ -104,10 +104,11 @@ seeds: venv $(CLUSTER_VENV)
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(OUTPUT)/seeds
 
-# Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb in OUTPUT/notebook/; the
-# tracked notebooks stay as they are.
+# Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb (NOTEBOOKS=... for one) in
+# OUTPUT/notebook/; the tracked notebooks stay as they are.
+NOTEBOOKS ?=
 notebook: venv
-	$(PY) -m tools.notebook $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/notebook
+	$(PY) -m tools.notebook $(NOTEBOOKS) $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/notebook
 
 # The tracked notebooks executed in place with their own parameters, for the outputs
 # committed: put the data in data/ first (README), then commit them.
