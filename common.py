@@ -30,7 +30,7 @@ from imdb_lstm import backend, files, flags, lock, machine, progress, results, r
 from imdb_lstm import data as imdb_data
 from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
-from imdb_lstm.paths import RunFiles
+from imdb_lstm.paths import run_files
 from imdb_lstm.variants import XLA_FASTER_ON_CPU
 
 # Run.batches shuffles; Keras's note that its own `shuffle=True` is then unused is noise.
@@ -95,7 +95,7 @@ class Run:
         self.data = load_imdb(args.data, num_words, maxlen, args.max_samples)
         # The same settings on other reviews at the same path are another run.
         settings = self.settings | {"train_reviews": len(self.data.y_train)}
-        folder = RunFiles(self.output, self.variant).backup
+        folder = run_files(self.output, self.variant).backup
         self.backup = resume.Backup(folder, settings, machine.threads(), self.log, args.restart)
         self.callbacks.insert(1, self.backup)  # saved after the log has the epoch
         return self.data

@@ -3,52 +3,29 @@ training run keeps in its output folder. No Keras, so that the tools and the Mak
 (`python3 -m imdb_lstm.paths venv jax`) read it fast."""
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 # Each Keras backend's virtual environment in the checkout (make venv BACKEND=...).
 VENVS = {"tensorflow": ".venv", "jax": ".venv-jax", "torch": ".venv-torch"}
 
 
-@dataclass(frozen=True)
-class RunFiles:
-    """The files of a script's runs in an output folder: `RunFiles(Path("results"),
-    "lstm_basic").results` is results/lstm_basic.json."""
+class RunFiles(NamedTuple):
+    """The files of a script's runs in an output folder (`run_files`)."""
 
-    output: Path
-    variant: str
+    results: Path  # <variant>.json
+    model: Path  # <variant>.keras
+    log: Path  # the script's output when make run-all runs several at once
+    progress: Path  # its progress as JSON lines (--progress), for make run-all's board
+    backup: Path  # the checkpoint folder an interrupted run resumes from
+    lock: Path  # held while a run of the script writes there (imdb_lstm/lock.py)
 
-    def _named(self, suffix: str) -> Path:
-        return self.output / f"{self.variant}{suffix}"
 
-    @property
-    def results(self) -> Path:
-        return self._named(".json")
-
-    @property
-    def model(self) -> Path:
-        return self._named(".keras")
-
-    @property
-    def log(self) -> Path:
-        """The script's output when make run-all runs several at once."""
-        return self._named(".log")
-
-    @property
-    def progress(self) -> Path:
-        """The JSON lines of its progress (--progress), which make run-all's board reads."""
-        return self._named(".progress")
-
-    @property
-    def backup(self) -> Path:
-        """The checkpoint folder an interrupted run resumes from."""
-        return self._named(".backup")
-
-    @property
-    def lock(self) -> Path:
-        """Held while a run of the script writes here (imdb_lstm/lock.py)."""
-        return self.output / f".{self.variant}.lock"
+def run_files(output: Path, variant: str) -> RunFiles:
+    """E.g. `run_files(Path("results"), "lstm_basic").results`: results/lstm_basic.json."""
+    suffixes = [".json", ".keras", ".log", ".progress", ".backup"]
+    return RunFiles(*(output / f"{variant}{s}" for s in suffixes), output / f".{variant}.lock")
 
 
 def previous(path: Path) -> Path:

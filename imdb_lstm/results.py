@@ -15,7 +15,7 @@ import keras
 from imdb_lstm import files, machine, model_files
 from imdb_lstm.data import ImdbData, data_source
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import RunFiles
+from imdb_lstm.paths import run_files
 
 # What makes two runs of a script the same run: a checkpoint of another is not resumed,
 # and make seeds does not take another's results for its own. Results record each.
@@ -34,13 +34,13 @@ def same_run(variant: str, args: argparse.Namespace) -> dict[str, Any]:
 def finished(output: Path, settings: dict[str, Any]) -> bool:
     """Whether `output` holds the finished run with `settings`: its results, and its
     model beside them (the model is saved second, so results alone are not done)."""
-    run_files = RunFiles(output, settings["variant"])
+    made = run_files(output, settings["variant"])
     try:
-        run = json.loads(run_files.results.read_text())
+        run = json.loads(made.results.read_text())
     except (OSError, ValueError):
         return False
     same = isinstance(run, dict) and all(run.get(k) == v for k, v in settings.items())
-    return same and run_files.model.is_file()
+    return same and made.model.is_file()
 
 
 class TrainingLog(keras.callbacks.Callback):
@@ -104,11 +104,11 @@ def write(
         "jit_compile": model.jit_compile,
         **machine.provenance(),
     }
-    run_files = RunFiles(output, settings["variant"])
+    made = run_files(output, settings["variant"])
     try:
         output.mkdir(parents=True, exist_ok=True)
-        files.write_json(run_files.results, result)
-        model_files.save_model(model, run_files.model, data.encoding)
+        files.write_json(made.results, result)
+        model_files.save_model(model, made.model, data.encoding)
     except OSError as error:
         raise UserError(f"could not write results to {output}: {error}") from None
-    return run_files.results
+    return made.results

@@ -47,7 +47,7 @@ import numpy as np
 from imdb_lstm import backend, files, machine
 from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, positive_int, title
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import CHECKOUT, VENVS, RunFiles
+from imdb_lstm.paths import CHECKOUT, VENVS, run_files
 from imdb_lstm.variants import EXTENSIONS, SCRIPTS, VARIANTS, XLA_FASTER_ON_CPU
 from tools import run_all
 from tools.script_models import compiled_model, script
@@ -319,7 +319,7 @@ def run_all_timed(setting: str, flags: list[str], folder: Path) -> dict:
     code = run_all.run_all(SCRIPTS, flags, folder, jobs)
     seconds = time.perf_counter() - start
     print(f"--- JOBS={setting}: {duration(seconds)} (exit code {code})", flush=True)
-    runs = {v: run_summary(RunFiles(folder, v).results) for v in VARIANTS} if code == 0 else {}
+    runs = {v: run_summary(run_files(folder, v).results) for v in VARIANTS} if code == 0 else {}
     return dict(jobs=jobs, setting=setting, exit_code=code, wall_seconds=seconds, runs=runs)
 
 

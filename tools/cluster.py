@@ -30,7 +30,7 @@ from typing import Any
 from imdb_lstm import files, threads
 from imdb_lstm.cli import duration
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import RunFiles
+from imdb_lstm.paths import run_files
 from imdb_lstm.progress import Reader
 from tools.board import Board
 
@@ -78,7 +78,7 @@ def train(task: Task) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="imdb-lstm-run-") as scratch:
         # In a shared folder the run checkpoints where a retry elsewhere finds it.
         output = Path(task.output) if shared else Path(scratch)
-        kept_here = RunFiles(Path(scratch), stem)
+        kept_here = run_files(Path(scratch), stem)
         progress, log = kept_here.progress, kept_here.log
         command = [sys.executable, task.script, *task.flags, "--output", str(output)]
         command += ["--progress", str(progress)]
@@ -89,7 +89,7 @@ def train(task: Task) -> dict[str, Any]:
 
         start = time.perf_counter()
         code = run_sending_progress(command, environment, log, progress, send)
-        made = RunFiles(output, stem)
+        made = run_files(output, stem)
         # The model first: the JSON says "done".
         found = {p.name: p.read_bytes() for p in (made.model, made.results) if p.exists()}
         return {

@@ -316,20 +316,33 @@ def write_output(path: Path, content: str | bytes) -> None:
         raise UserError(f"could not write {path}: {error}") from None
 
 
+# What compare writes: (title, report, picture), of single runs and over seeds.
+OUTPUTS = {
+    False: ("Results", "RESULTS.md", "curves.png"),
+    True: ("Test accuracy over seeds", "SEEDS.md", "seeds.png"),
+}
+
+
+def runs_and_report(
+    folder: Path, failed: Sequence[str] = (), seeds: bool = False, beside: Sequence[Path] = ()
+) -> tuple[list[dict], str]:
+    """The runs in `folder`, and their report (`failed` marked): over seeds, the runs are
+    <folder>/<seed>/<variant>.json and those of the folders `beside`."""
+    if seeds:
+        paths = sorted(p for f in [folder, *beside] for p in f.glob("*/*.json"))
+    else:
+        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in set(failed)]
+    runs = load_results(paths, folder)
+    title, _, picture = OUTPUTS[seeds]
+    return runs, report(title, runs, failed, picture)
+
+
 def compare(
     folder: Path, failed: Sequence[str] = (), seeds: bool = False, beside: Sequence[Path] = ()
 ) -> None:
-    """Writes the report of the runs in `folder` (`failed` marked) and its picture:
-    RESULTS.md and curves.png, or over seeds (<folder>/<seed>/<variant>.json, and those
-    of the folders `beside`) SEEDS.md and seeds.png."""
-    if seeds:
-        paths = sorted(p for f in [folder, *beside] for p in f.glob("*/*.json"))
-        title, names = "Test accuracy over seeds", ("SEEDS.md", "seeds.png")
-    else:
-        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in set(failed)]
-        title, names = "Results", ("RESULTS.md", "curves.png")
-    runs = load_results(paths, folder)
-    text = report(title, runs, failed, names[1])
+    """Writes the report of the runs in `folder` and its picture (`runs_and_report`)."""
+    runs, text = runs_and_report(folder, failed, seeds, beside)
+    names = OUTPUTS[seeds][1:]
     print(text)
     write_output(folder / names[0], text)
     write_output(folder / names[1], plot(runs))

@@ -33,7 +33,7 @@ from pathlib import Path
 from imdb_lstm import cli, files, machine, threads
 from imdb_lstm import flags as script_flags
 from imdb_lstm.cli import add_output_flag, duration, non_negative_int, positive_int, title
-from imdb_lstm.paths import CHECKOUT, RunFiles
+from imdb_lstm.paths import CHECKOUT, RunFiles, run_files
 from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import SCRIPTS, fastest_epoch_seconds
 from tools import compare
@@ -96,7 +96,7 @@ class Job:
 
     @property
     def files(self) -> RunFiles:
-        return RunFiles(self.output, Path(self.script).stem)
+        return run_files(self.output, Path(self.script).stem)
 
     @property
     def results(self) -> Path:
