@@ -4,8 +4,8 @@
 # or at a CSV file of your own reviews (README, "Your own reviews"):
 #   make run-all DATA=reviews.csv
 PYTHON ?= python3
-# The Keras backend: tensorflow (requirements.txt, in .venv), jax or torch
-# (requirements-jax.txt in .venv-jax, requirements-torch.txt in .venv-torch).
+# The Keras backend: tensorflow (requirements.txt), jax (requirements-jax.txt) or torch
+# (requirements-torch.txt), each in an environment of its own.
 BACKEND ?= tensorflow
 # Each backend's environment, from its one list in imdb_lstm/paths.py.
 VENV := $(shell $(PYTHON) -m imdb_lstm.paths venv $(BACKEND))

@@ -1,5 +1,4 @@
-"""tools/bench.py: the FLOP counts it reports, that it times what the scripts run, and a
-fast run of `bench steps`."""
+"""tools/bench.py: that it times what the scripts run, and a fast run of `bench steps`."""
 
 import ast
 import json
@@ -9,26 +8,7 @@ import pytest
 from conftest import ROOT, run_command
 
 from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS
-from tools import bench, script_models
-
-
-@pytest.mark.parametrize(
-    "variant, flops",
-    [
-        # LSTM: 500 steps x 2 x 4 gates x 100 units x (32 inputs + 100 state); Dense: 2 x 100
-        ("lstm_basic", 500 * 2 * 4 * 100 * 132 + 200),
-        ("lstm_recurrent_dropout", 500 * 2 * 4 * 100 * 132 + 200),
-        # A mask skips no arithmetic: every step is computed (docs/extensions.md).
-        ("lstm_masked", 500 * 2 * 4 * 100 * 132 + 200),
-        # Conv1D: 500 positions x 2 x 3 taps x 32 in x 32 out; the LSTM reads 250 steps
-        ("cnn_lstm", 500 * 2 * 3 * 32 * 32 + 250 * 2 * 4 * 100 * 132 + 200),
-        # Both directions' LSTMs, and a Dense that reads both summaries: 2 x 200
-        ("bidirectional_lstm", 2 * 500 * 2 * 4 * 100 * 132 + 400),
-    ],
-)
-def test_forward_flops_per_review(variant, flops):
-    model = script_models.script(variant).build_model()
-    assert bench.forward_flops_per_review(model) == flops
+from tools import bench
 
 
 def test_bench_steps_runs_and_writes_its_results(tmp_path):
@@ -37,16 +17,14 @@ def test_bench_steps_runs_and_writes_its_results(tmp_path):
         "--repeats", "2", "--warmup", "1", "--batch-size", "4", "--output", str(tmp_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "cnn_lstm" in result.stdout and "Matrix-multiply peak" in result.stdout
+    assert "cnn_lstm" in result.stdout and f"Wrote {tmp_path / 'bench.json'}" in result.stdout
     report = json.loads((tmp_path / "bench.json").read_text())
-    assert report["matmul_peak_gflops"] > 0
     assert report["batch_size"] == 4 and report["repeats"] == 2
     cnn = report["variants"]["cnn_lstm"]
     assert sorted(cnn["tutorial"]["train_step_seconds"]) == ["max", "median", "min"]
     assert cnn["tutorial"]["eval_batch_size"] == 32 and cnn["xla_off"]["eval_batch_size"] == 500
     # On a CPU without GPU, cnn_lstm's script keeps XLA off: that is the project's set-up.
     assert cnn["project"] == "xla_off"
-    assert cnn["forward_flops_per_review"] == 500 * 2 * 3 * 32 * 32 + 250 * 2 * 4 * 100 * 132 + 200
 
 
 def test_other_flags_are_refused_but_by_jobs(capsys):
@@ -111,4 +89,4 @@ def test_the_tools_compile_as_every_script_does(script):
         "jit_compile": "run.jit_compile",
     }
     tutorial = {"loss": "binary_crossentropy", "optimizer": "adam", "metrics": ["accuracy"]}
-    assert script_models.COMPILE == tutorial
+    assert bench.COMPILE == tutorial

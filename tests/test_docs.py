@@ -20,7 +20,7 @@ from imdb_lstm.variants import (
     VARIANTS,
     XLA_FASTER_ON_CPU,
 )
-from tools import script_models
+from tools.bench import script
 
 
 def tracked_files() -> set[str]:
@@ -64,7 +64,7 @@ RESULT = re.compile(
 
 @pytest.mark.parametrize("variant", VARIANTS + EXTENSIONS)
 def test_result_line_agrees_with_the_committed_runs(variant):
-    doc = script_models.script(variant).__doc__
+    doc = script(variant).__doc__
     match = RESULT.search(" ".join(doc.split()))
     assert match, f"{variant}.py: no 'Result: ...' line in its docstring"
     runs = sorted((ROOT / "docs" / "results" / SWEEPS[variant]).glob(f"*/{variant}.json"))
@@ -415,7 +415,7 @@ def test_every_tool_has_a_make_target_and_a_row_in_the_readme():
     """A tool nobody can find is dead code: each is run by a make target (or, for the
     modules the tools share, imported by one) and named in the README's file table."""
     makefile, readme = (ROOT / "Makefile").read_text(), (ROOT / "README.md").read_text()
-    shared = {"board", "cluster", "script_models"}  # modules of the tools, not tools
+    shared = {"board", "cluster"}  # modules of the tools, not tools
     tools = sorted(p.stem for p in (ROOT / "tools").glob("*.py") if p.stem != "__init__")
     assert [t for t in tools if t not in shared and f"-m tools.{t}" not in makefile] == []
     assert [t for t in tools if f"{t}.py" not in readme] == []

@@ -1,26 +1,17 @@
 """
 Title: Time the questions still open: one subcommand each
-Description: every subcommand calls what it compares round by round (`interleaved`), so
-that the machine's drift falls on all of it alike, prints a table and writes one JSON
-report with the machine and the versions (`write_report`).
-
-steps: one training step (64 reviews x 500 words) and one evaluation batch of each model
-on fixed synthetic batches, with XLA off and on, against the tutorial's listing as
-written (Keras's default jit_compile, evaluate's default batch of 32); the median and
-spread, the estimated GFLOP/s and the share of this machine's matrix-multiply peak
-(bench.json). The ratio to the listing is the number to read: absolute times differ
-between runs on a shared machine, while both sides of a ratio run in one process.
-
-backends: one training step of every variant under TensorFlow, JAX and PyTorch, each in
-its own environment (make venv BACKEND=...) and process, compiled as the scripts compile
-it (bench-backends.json).
-
-jobs: make run-all's wall time with each --jobs setting; other flags go to the scripts
-(bench-jobs.json).
-
-Answered, in the git history with their results in docs/: labeling a CSV against
-model.evaluate (tools/bench_predict.py, docs/csv.md), a sweep through a local Dask
-cluster (tools/bench_cluster.py, docs/cluster.md), loading from the cache (docs/speed.md).
+Description: each subcommand calls what it compares round by round (`interleaved`),
+so that the machine's drift falls on all alike, prints a table and writes a JSON report
+with the machine and versions (`write_report`). steps: a training step (64 reviews x 500
+words) and an evaluation batch of each model, XLA off and on, against the tutorial's
+listing as written (Keras's default jit_compile, evaluate's batches of 32); read the
+ratios, which both sides measure in one process (bench.json). backends: a training step
+of each variant under TensorFlow, JAX and PyTorch, each in its environment (make venv
+BACKEND=...), compiled as the scripts do (bench-backends.json). jobs: make run-all's wall
+time by --jobs, other flags going to the scripts (bench-jobs.json). Answered, in the git
+history, their results in docs/: tools/bench_predict.py (docs/csv.md),
+tools/bench_cluster.py (docs/cluster.md), loading from the cache and the share of the
+matrix-multiply peak (docs/speed.md).
 
     python -m tools.bench steps --variants lstm_basic --output results/bench
     python -m tools.bench jobs --data aclImdb_v1.tar.gz --output results/bench-jobs
@@ -30,6 +21,7 @@ import common
 
 import argparse
 import functools
+import importlib
 import json
 import os
 import statistics
@@ -39,6 +31,7 @@ import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import keras
@@ -50,8 +43,10 @@ from imdb_lstm.errors import UserError
 from imdb_lstm.paths import CHECKOUT, VENVS, run_files
 from imdb_lstm.variants import EXTENSIONS, SCRIPTS, VARIANTS, XLA_FASTER_ON_CPU
 from tools import run_all
-from tools.script_models import compiled_model, script
 
+# The tutorial's training set-up: every script's model.compile(...), but jit_compile
+# (tests/test_bench.py checks the scripts' compile lines against it).
+COMPILE = {"loss": "binary_crossentropy", "optimizer": "adam", "metrics": ["accuracy"]}
 # The tutorial's listing as written: compile()'s and evaluate()'s defaults.
 TUTORIAL_EVAL_BATCH = 32
 # The set-ups `steps` times for every model: (jit_compile, evaluation batch size). Each
@@ -69,13 +64,23 @@ BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 # What every subcommand shares
 
 
-def interleaved(contenders: dict[str, Callable[[], Any]], rounds: int, say: bool = False):
+def script(variant: str) -> ModuleType:
+    """The script of `variant`: lstm_basic.py, or extensions/bidirectional_lstm.py."""
+    return importlib.import_module(f"extensions.{variant}" if variant in EXTENSIONS else variant)
+
+
+def compiled_model(variant: str, jit_compile: bool | str) -> keras.Model:
+    """`variant`'s model, built by its script's own code and compiled as it compiles it."""
+    model = script(variant).build_model()
+    model.compile(**COMPILE, jit_compile=jit_compile)
+    return model
+
+
+def interleaved(contenders: dict[Any, Callable[[], Any]], rounds: int) -> dict[Any, list]:
     """Each contender's results, one call of each a round, round by round."""
-    results: dict[str, list] = {name: [] for name in contenders}
-    for i in range(rounds):
+    results: dict[Any, list] = {name: [] for name in contenders}
+    for _ in range(rounds):
         for name, call in contenders.items():
-            if say:
-                print(f"round {i + 1}/{rounds}: {name} ...", flush=True)
             results[name].append(call())
     return results
 
@@ -97,37 +102,6 @@ def write_report(output: Path, name: str, report: dict, table: list[list[str]]) 
     output.mkdir(parents=True, exist_ok=True)
     files.write_json(output / name, machine.provenance() | report)
     print(f"Wrote {output / name}")
-
-
-def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
-    """This machine's float32 matrix-multiply rate through the Keras backend."""
-    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((size, size), np.float32))
-
-    def product() -> np.ndarray:
-        return keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
-
-    product()
-    fastest = min(timed(product) for _ in range(repeats))
-    return 2 * size**3 / fastest / 1e9
-
-
-def forward_flops_per_review(model: keras.Model) -> int:
-    """Multiply-adds x 2 of the layers that do arithmetic (LSTM, Conv1D, Dense)."""
-    flops = 0
-    for layer in model.layers:
-        # A masked layer's input is the tensor and its mask.
-        shape = keras.tree.flatten(layer.input)[0].shape
-        steps, features = shape[1], shape[-1]
-        if isinstance(layer, keras.layers.Bidirectional):  # an LSTM each way
-            units = layer.forward_layer.units
-            flops += 2 * steps * 2 * 4 * units * (features + units)
-        elif isinstance(layer, keras.layers.LSTM):
-            flops += steps * 2 * 4 * layer.units * (features + layer.units)
-        elif isinstance(layer, keras.layers.Conv1D):
-            flops += layer.output.shape[1] * 2 * layer.kernel_size[0] * features * layer.filters
-        elif isinstance(layer, keras.layers.Dense):
-            flops += 2 * features * layer.units
-    return flops
 
 
 def synthetic_batch(variant, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -166,24 +140,20 @@ def compile_all(names: list[str], args: argparse.Namespace) -> dict[str, dict]:
     return {name: {setup: steps[name][setup] for setup in SETUPS} for name in names}
 
 
-def bench_variant(name: str, seconds: dict, args: argparse.Namespace, peak: float) -> dict:
+def bench_variant(name: str, seconds: dict, args: argparse.Namespace) -> dict:
     """One variant's timings (of `seconds`: (variant, set-up, "train" or "eval") -> its
-    seconds): per set-up, steps per second, GFLOP/s and the share of the peak; the
-    project's set-up against the tutorial's."""
-    flops = forward_flops_per_review(script(name).build_model())
+    seconds): per set-up, reviews per second; the project's set-up against the
+    tutorial's."""
     xla_faster = name in XLA_FASTER_ON_CPU
-    result = {"forward_flops_per_review": flops, "xla_faster_on_cpu": xla_faster}
+    result: dict[str, Any] = {"xla_faster_on_cpu": xla_faster}
     for setup in SETUPS:
         train, evaluate = (
             summary(seconds[name, setup, "train"]),
             summary(seconds[name, setup, "eval"]),
         )
-        gflops = 3 * flops * args.batch_size / train["median"] / 1e9  # backward ~ 2x forward
         result[setup] = {
             "train_step_seconds": train,
             "train_reviews_per_second": args.batch_size / train["median"],
-            "train_gflops": gflops,
-            "train_fraction_of_peak": gflops / peak,
             "eval_batch_size": SETUPS[setup][1],
             "eval_batch_seconds": evaluate,
             "eval_reviews_per_second": SETUPS[setup][1] / evaluate["median"],
@@ -200,43 +170,27 @@ def bench_variant(name: str, seconds: dict, args: argparse.Namespace, peak: floa
 
 
 def steps_row(name: str, result: dict) -> list[str]:
-    project = result[result["project"]]
     step_ms = [f"{result[s]['train_step_seconds']['median'] * 1e3:.1f}" for s in SETUPS]
-    return [
-        name,
-        *step_ms,
-        result["project"].replace("_", " "),
-        f"{result['train_speedup']:.2f}x",
-        f"{project['train_gflops']:.1f}",
-        f"{project['train_fraction_of_peak'] * 100:.1f}%",
-        f"{result['tutorial']['eval_reviews_per_second']:.0f}",
-        f"{project['eval_reviews_per_second']:.0f}",
-        f"{result['eval_speedup']:.2f}x",
-    ]
+    speedups = [f"{result[f'{kind}_speedup']:.2f}x" for kind in ("train", "eval")]
+    return [name, *step_ms, result["project"].replace("_", " "), *speedups]
 
 
 def steps(args: argparse.Namespace) -> None:
-    peak = matmul_peak_gflops()
     print(f"Timing {len(args.variants)} models on {machine.machine_description()} ...", flush=True)
     compiled = compile_all(args.variants, args)
     contenders = {
-        (name, setup, kind): step
+        (name, setup, kind): functools.partial(timed, step)
         for name, setups in compiled.items()
         for setup, both in setups.items()
         for kind, step in zip(("train", "eval"), both, strict=True)
     }
-    seconds = interleaved(
-        {key: functools.partial(timed, s) for key, s in contenders.items()}, args.repeats
-    )
-    results = {name: bench_variant(name, seconds, args, peak) for name in args.variants}
-    print(
-        f"\nMatrix-multiply peak (float32, measured): {peak:.0f} GFLOP/s; training step, "
-        "ms (median), the project's set-up against the tutorial's; evaluation, reviews/s\n"
-    )
-    header = "variant,tutorial,XLA off,XLA on,project,speedup,GFLOP/s,% peak,eval tut,eval prj"
-    table = [[*header.split(","), "speedup"], *(steps_row(n, r) for n, r in results.items())]
-    report = dict(batch_size=args.batch_size, repeats=args.repeats, matmul_peak_gflops=peak)
-    write_report(Path(args.output), "bench.json", report | {"variants": results}, table)
+    seconds = interleaved(contenders, args.repeats)
+    results = {name: bench_variant(name, seconds, args) for name in args.variants}
+    print("\nTraining step, ms (median); the project's set-up against the tutorial's listing")
+    header = ["variant", "tutorial", "XLA off", "XLA on", "project", "speedup", "eval speedup"]
+    table = [header, *(steps_row(name, result) for name, result in results.items())]
+    report = {"batch_size": args.batch_size, "repeats": args.repeats, "variants": results}
+    write_report(Path(args.output), "bench.json", report, table)
 
 
 def time_backend_steps(variants: list[str], repeats: int) -> dict:
@@ -256,6 +210,7 @@ def time_backend_steps(variants: list[str], repeats: int) -> dict:
 
 def backend_round(name: str, args: argparse.Namespace) -> dict:
     """One round of `time_backend_steps` in the environment of the backend `name`."""
+    print(f"{name} ...", flush=True)
     python = CHECKOUT / VENVS[name] / "bin" / "python"
     if not python.exists():
         raise UserError(f"{python} is missing: make venv BACKEND={name} builds it")
@@ -278,7 +233,7 @@ def backends(args: argparse.Namespace) -> None:
         print(json.dumps(time_backend_steps(args.variants, args.repeats)))
         return
     contenders = {name: functools.partial(backend_round, name, args) for name in args.backends}
-    rounds = interleaved(contenders, args.rounds, say=True)
+    rounds = interleaved(contenders, args.rounds)
     medians = {
         name: {
             v: statistics.median(s for r in done for s in r["seconds"][v]) * 1e3
@@ -304,11 +259,8 @@ def backends(args: argparse.Namespace) -> None:
     write_report(Path(args.output), "bench-backends.json", report, table)
 
 
-def run_summary(results: Path) -> dict:
-    """What a run's JSON says of its speed and numbers."""
-    run = json.loads(results.read_text())
-    keys = ["test_accuracy", "test_loss", "train_seconds", "evaluate_seconds", "threads"]
-    return {key: run[key] for key in keys}
+# What bench-jobs.json keeps of each run's JSON.
+RUN_SUMMARY = ["test_accuracy", "test_loss", "train_seconds", "evaluate_seconds", "threads"]
 
 
 def run_all_timed(setting: str, flags: list[str], folder: Path) -> dict:
@@ -319,7 +271,8 @@ def run_all_timed(setting: str, flags: list[str], folder: Path) -> dict:
     code = run_all.run_all(SCRIPTS, flags, folder, jobs)
     seconds = time.perf_counter() - start
     print(f"--- JOBS={setting}: {duration(seconds)} (exit code {code})", flush=True)
-    runs = {v: run_summary(run_files(folder, v).results) for v in VARIANTS} if code == 0 else {}
+    done = (json.loads(run_files(folder, v).results.read_text()) for v in VARIANTS)  # lazy
+    runs = {run["variant"]: {k: run[k] for k in RUN_SUMMARY} for run in done} if code == 0 else {}
     return dict(jobs=jobs, setting=setting, exit_code=code, wall_seconds=seconds, runs=runs)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from imdb_lstm import files, threads
 from imdb_lstm.cli import add_output_flag, run, title
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import CHECKOUT
+from imdb_lstm.paths import CHECKOUT, run_files
 from imdb_lstm.progress import Reader
 
 COMPARED = ["history", "test_loss", "test_accuracy"]
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if whole.wait() != 0 or resumed.returncode != 0:
             raise UserError(f"a run failed: see {output}/whole.log and stopped.log")
     runs = {
-        kind: json.loads((output / kind / f"{name}.json").read_text())
+        kind: json.loads(run_files(output / kind, name).results.read_text())
         for kind in ("whole", "stopped")
     }
     equal = {key: runs["whole"][key] == runs["stopped"][key] for key in COMPARED}
