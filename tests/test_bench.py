@@ -90,3 +90,34 @@ def test_the_tools_compile_as_every_script_does(script):
     }
     tutorial = {"loss": "binary_crossentropy", "optimizer": "adam", "metrics": ["accuracy"]}
     assert bench.COMPILE == tutorial
+
+
+def test_jobs_times_make_run_all_with_each_setting(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def run_all(scripts, flags, output, jobs):
+        calls.append((flags, output.name, jobs))
+        output.mkdir(parents=True)
+        for script in scripts:
+            variant = script.removesuffix(".py")
+            run = {"variant": variant, "test_accuracy": 0.5, "test_loss": 0.7, "threads": {},
+                   "train_seconds": 10.0 * jobs, "evaluate_seconds": 2.0}  # fmt: skip
+            (output / f"{variant}.json").write_text(json.dumps(run))
+        return 0
+
+    monkeypatch.setattr(bench.run_all, "run_all", run_all)
+    monkeypatch.setattr(bench.run_all, "default_jobs", lambda: 2)
+    args, flags = bench.parse_args(["jobs", "--output", str(tmp_path), "--epochs", "1"])
+    assert bench.jobs(args, flags) == 0
+    assert calls == [(["--epochs", "1"], "jobs-1", 1), (["--epochs", "1"], "jobs-default", 2)]
+    report = json.loads((tmp_path / "bench-jobs.json").read_text())
+    assert [(s["setting"], s["jobs"], s["exit_code"]) for s in report["settings"]] == [
+        ("1", 1, 0), ("default", 2, 0),
+    ]  # fmt: skip
+    assert report["flags"] == ["--epochs", "1"] and report["settings"][0]["ratio_to_first"] == 1
+    assert report["settings"][1]["runs"]["cnn_lstm"] == {
+        "test_accuracy": 0.5, "test_loss": 0.7, "train_seconds": 20.0,
+        "evaluate_seconds": 2.0, "threads": {},
+    }  # fmt: skip
+    assert "machine" in report and "versions" in report
+    assert f"Wrote {tmp_path / 'bench-jobs.json'}" in capsys.readouterr().out

@@ -431,3 +431,45 @@ def test_the_machines_effect_on_a_seed_is_the_committed_runs():
         f"`lstm_basic` gave {accuracy['seeds/7']} on the AMD EPYC above and "
         f"{accuracy['run-all-jobs/jobs-default']} on a 2-core Intel Xeon" in readme
     )
+
+
+def json_figures(folder: str) -> set[str]:
+    """Every number in the JSON files under docs/results/`folder` (seconds also as ms) at
+    0, 1 and 2 decimals."""
+    figures = set()
+
+    def walk(value: object, seconds: bool = False) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, seconds or "seconds" in key)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, seconds)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values = (value, value * 1e3) if seconds else (value,)
+            figures.update(f"{x:,.{d}f}" for x in values for d in (0, 1, 2))
+
+    for path in (RESULTS / folder).rglob("*.json"):
+        walk(json.loads(path.read_text()))
+    return figures
+
+
+# docs/speed.md's figures that are no measurement: sizes of the step and the data, cores,
+# runs and seeds, and the estimates for machines not measured (said to be estimates).
+SPEED_STRUCTURE = {"64", "132", "400", "500", "6,440", "25,000", "50,000", "2", "3", "4", "5",
+                   "6", "7", "8", "10", "16", "20", "32", "69"}  # fmt: skip
+
+
+def test_every_figure_of_the_speed_page_comes_from_the_committed_json():
+    """Its tables are checked cell by cell above; this also holds its prose to the JSON."""
+    figures = set().union(*map(json_figures, ("bench", "threads", "run-all-jobs", "epoch-pause")))
+    jobs = read("run-all-jobs/bench-jobs.json")["settings"]
+    figures |= {f"{sum(r['train_seconds'] for r in s['runs'].values()):.0f}" for s in jobs}
+    one, default = ({v: r["train_seconds"] for v, r in s["runs"].items()} for s in jobs)
+    figures |= {f"{default[v] / one[v]:.2f}" for v in VARIANTS}
+    lines = (ROOT / "docs" / "speed.md").read_text().splitlines()
+    text = "\n".join(line for line in lines if not line.startswith("|"))  # the tables: above
+    # Not measurements: links, commits, code, versions, AVX-512.
+    prose = re.sub(r"\(\S*\)|commit \w+|`[^`]*`|\d+\.\d+\.\d+|AVX-512", "", text)
+    unknown = sorted(set(FIGURE.findall(prose)) - figures - SPEED_STRUCTURE)
+    assert unknown == []

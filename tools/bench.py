@@ -95,7 +95,7 @@ def summary(seconds: list[float]) -> dict[str, float]:
 
 def write_report(output: Path, name: str, report: dict, table: list[list[str]]) -> None:
     """Prints `table` (its first row the header) and writes `report` to <output>/<name>
-    with the machine and versions (what `report` says of them first)."""
+    with the machine, versions and date (but where `report` has its own)."""
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
@@ -147,10 +147,8 @@ def bench_variant(name: str, seconds: dict, args: argparse.Namespace) -> dict:
     xla_faster = name in XLA_FASTER_ON_CPU
     result: dict[str, Any] = {"xla_faster_on_cpu": xla_faster}
     for setup in SETUPS:
-        train, evaluate = (
-            summary(seconds[name, setup, "train"]),
-            summary(seconds[name, setup, "eval"]),
-        )
+        train = summary(seconds[name, setup, "train"])
+        evaluate = summary(seconds[name, setup, "eval"])
         result[setup] = {
             "train_step_seconds": train,
             "train_reviews_per_second": args.batch_size / train["median"],
@@ -252,6 +250,7 @@ def backends(args: argparse.Namespace) -> None:
         "ratio_to_tensorflow": ratios or None,
         "rounds": rounds,
         "machine": first[0]["machine"],  # the workers': this process is no backend's
+        "versions": {name: done[0]["versions"] for name, done in rounds.items()},
         "date": first[-1]["date"],
     }
     table = [["variant", *medians]]
