@@ -76,10 +76,12 @@ help:
 
 venv: $(VENV)/.installed
 
+# pip shows its progress (the first install downloads TensorFlow) and takes its index from
+# its own configuration (PIP_INDEX_URL, pip.conf), so a mirror set there is the one used.
 $(VENV)/.installed: $(REQUIREMENTS) requirements-common.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r $(REQUIREMENTS)
 	touch $@
 
 $(VENV)/.cluster-installed: requirements-cluster.txt $(VENV)/.installed
