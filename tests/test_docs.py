@@ -331,7 +331,7 @@ def test_the_backends_tables_are_the_committed_benchmark():
 # The claims table's figures that are no measurement: seeds, epochs, counts of seeds,
 # the convolution's 32 filters of 3 taps, the 500 steps.
 STRUCTURAL = {"1", "2", "3", "5", "6", "7", "32", "500"}
-FIGURE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
 
 def runs_of(sweep: str) -> dict[str, list[dict]]:
@@ -395,7 +395,7 @@ def test_every_figure_of_the_claims_table_comes_from_the_committed_json():
     unknown = [
         (row.split("|")[1].strip()[:40], figure)
         for row in table("README.md", CLAIMS)
-        for figure in FIGURE.findall(row)
+        for figure in NUMBER.findall(row)
         if figure not in figures | STRUCTURAL
     ]
     assert unknown == []
@@ -469,7 +469,7 @@ def test_every_figure_of_the_speed_page_comes_from_the_committed_json():
     text = "\n".join(line for line in lines if not line.startswith("|"))  # the tables: above
     # Not measurements: links, commits, code, versions, AVX-512.
     prose = re.sub(r"\(\S*\)|commit \w+|`[^`]*`|\d+\.\d+\.\d+|AVX-512", "", text)
-    unknown = sorted(set(FIGURE.findall(prose)) - figures - SPEED_STRUCTURE)
+    unknown = sorted(set(NUMBER.findall(prose)) - figures - SPEED_STRUCTURE)
     assert unknown == []
 
 
