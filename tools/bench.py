@@ -206,13 +206,18 @@ def time_backend_steps(variants: list[str], repeats: int) -> dict:
     return {"seconds": seconds, **machine.provenance()}
 
 
-def backend_round(name: str, args: argparse.Namespace) -> dict:
-    """One round of `time_backend_steps` in the environment of the backend `name`."""
-    print(f"{name} ...", flush=True)
+def python_of(name: str) -> Path:
+    """The Python of the backend `name`'s environment."""
     python = CHECKOUT / VENVS[name] / "bin" / "python"
     if not python.exists():
         raise UserError(f"{python} is missing: make venv BACKEND={name} builds it")
-    command = [str(python), "-m", "tools.bench", "backends", "--worker"]
+    return python
+
+
+def backend_round(name: str, args: argparse.Namespace) -> dict:
+    """One round of `time_backend_steps` in the environment of the backend `name`."""
+    print(f"{name} ...", flush=True)
+    command = [str(python_of(name)), "-m", "tools.bench", "backends", "--worker"]
     command += ["--repeats", str(args.repeats), "--variants", *args.variants]
     result = subprocess.run(
         command,
@@ -230,6 +235,8 @@ def backends(args: argparse.Namespace) -> None:
     if args.worker:
         print(json.dumps(time_backend_steps(args.variants, args.repeats)))
         return
+    for name in args.backends:  # all there before the first round
+        python_of(name)
     contenders = {name: functools.partial(backend_round, name, args) for name in args.backends}
     rounds = interleaved(contenders, args.rounds)
     medians = {
