@@ -219,13 +219,8 @@ def backend_round(name: str, args: argparse.Namespace) -> dict:
     print(f"{name} ...", flush=True)
     command = [str(python_of(name)), "-m", "tools.bench", "backends", "--worker"]
     command += ["--repeats", str(args.repeats), "--variants", *args.variants]
-    result = subprocess.run(
-        command,
-        cwd=CHECKOUT,
-        capture_output=True,
-        text=True,
-        env=os.environ | {"KERAS_BACKEND": name},
-    )
+    environment = os.environ | {"KERAS_BACKEND": name}
+    result = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True, env=environment)
     if result.returncode != 0:
         raise UserError(f"timing under {name} failed: {result.stderr.strip()[-500:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
