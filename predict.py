@@ -18,6 +18,7 @@ import common
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import keras
@@ -30,7 +31,7 @@ from imdb_lstm.errors import UserError
 from imdb_lstm.model_files import load_model
 
 PREVIEW_CHARACTERS = 60
-CSV_BATCH_ROWS = 500  # rows encoded and predicted at a time, as evaluation's batch size
+CSV_BATCH_ROWS = common.EVAL_BATCH_SIZE  # rows encoded and predicted at a time
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -203,9 +204,7 @@ def warnings_for(result: dict, encoding: TextEncoding) -> list[str]:
 def print_table(results: list[dict]) -> None:
     print(f"{'positive':>8s}  {'label':8s}  review")
     for result in results:
-        preview = " ".join(result["review"].split())
-        if len(preview) > PREVIEW_CHARACTERS:
-            preview = preview[: PREVIEW_CHARACTERS - 3] + "..."
+        preview = textwrap.shorten(result["review"], PREVIEW_CHARACTERS, placeholder="...")
         print(f"{result['probability_positive']:8.3f}  {result['label']:8s}  {preview}")
 
 

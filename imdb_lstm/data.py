@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from imdb_lstm import cache, csv_reviews, files, npz
+from imdb_lstm.csv_reviews import VALUES_SHOWN
 from imdb_lstm.encoding import (
     INDEX_FROM,
     OOV_INDEX,
@@ -29,13 +30,14 @@ from imdb_lstm.encoding import (
     pad_reviews,
 )
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT
 
 SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
 KERAS_SOURCE = "keras.datasets.imdb"
 # Where a run looks for a local copy when neither --data nor IMDB_DATA names one, in this
 # order, before keras.datasets.imdb (which uses $KERAS_HOME/datasets/imdb.npz if there):
 # the checkout's data/ folder (ignored by git), or the folder IMDB_DATA_FOLDER names.
-CHECKOUT_DATA_FOLDER = Path(__file__).resolve().parent.parent / "data"
+CHECKOUT_DATA_FOLDER = CHECKOUT / "data"
 DEFAULT_COPIES = ["aclImdb_v1.tar.gz", "aclImdb", "imdb.npz"]
 DATA_HELP = (
     "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory, "
@@ -48,7 +50,6 @@ LOCAL_COPY_HELP = (
 # A download that receives nothing for this long gives up; one that is slow but moving
 # goes on (the limit is on each read, not on the whole download).
 DOWNLOAD_STALL_SECONDS = 30
-VALUES_SHOWN = 6  # at most this many values in an error message
 # How each source divides its reviews into train and test (csv_reviews has its own).
 KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
 STANFORD_SPLIT = "the Stanford train/ and test/ folders"
@@ -213,27 +214,18 @@ def _load_local(path: Path, num_words: int, maxlen: int) -> tuple[Loaded, str]:
 
 def _file_kind(path: Path) -> str | None:
     """What a file holds: a .csv or .csv.gz name is "csv" whatever it holds (the CSV
-    reader says what else it is); else by content, "npz" (a zip), "tarball" (a tar inside
-    gzip, or a corrupt gzip, whose reader explains), "csv" (anything else gzip-compressed)
-    or None."""
+    reader says what else it is); else by content, "tarball" (as tarfile finds), "npz"
+    (a zip, whole or damaged: its reader says which), "csv" (anything else gzip-compressed,
+    a corrupt gzip too: the CSV reader says so) or None."""
     if csv_reviews.is_csv_name(path):
         return "csv"
+    if tarfile.is_tarfile(path):
+        return "tarball"
     with open(path, "rb") as file:
         magic = file.read(4)
-    if magic.startswith(b"PK"):
+    if magic.startswith(b"PK"):  # zipfile.is_zipfile says no to a truncated download
         return "npz"
-    if files.gzipped(magic):
-        return "tarball" if _gzip_holds_tar_or_is_corrupt(path) else "csv"
-    return None
-
-
-def _gzip_holds_tar_or_is_corrupt(path: Path) -> bool:
-    try:
-        with gzip.open(path) as file:
-            block = file.read(512)  # a tar archive starts with a 512-byte header
-    except (OSError, EOFError, zlib.error):
-        return True
-    return csv_reviews.starts_like_tar(block)
+    return "csv" if files.gzipped(magic) else None
 
 
 def _raw_reviews_cached(
@@ -350,7 +342,7 @@ def _refuse_links_out(root: Path, files: list[Path]) -> None:
 def _read_tarball(path: Path) -> Reviews:
     """Streams the reviews out of the archive without unpacking it to disk."""
     try:
-        with tarfile.open(path, "r:gz") as archive:
+        with tarfile.open(path) as archive:
             members = (
                 (m, archive.extractfile(m))
                 for m in archive

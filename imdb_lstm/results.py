@@ -15,12 +15,13 @@ import keras
 from imdb_lstm import files, machine, model_files
 from imdb_lstm.data import ImdbData, data_source
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import run_files
 
 # What makes two runs of a script the same run: a checkpoint of another is not resumed,
 # and make seeds does not take another's results for its own. Results record each.
 SAME_RUN = [
     *["variant", "data", "backend"],
-    *["epochs", "batch_size", "seed", "max_samples", "tutorial_defaults"],
+    *["epochs", "batch_size", "seed", "max_samples"],
 ]
 
 
@@ -33,13 +34,13 @@ def same_run(variant: str, args: argparse.Namespace) -> dict[str, Any]:
 def finished(output: Path, settings: dict[str, Any]) -> bool:
     """Whether `output` holds the finished run with `settings`: its results, and its
     model beside them (the model is saved second, so results alone are not done)."""
-    variant = settings["variant"]
+    made = run_files(output, settings["variant"])
     try:
-        run = json.loads((output / f"{variant}.json").read_text())
+        run = json.loads(made.results.read_text())
     except (OSError, ValueError):
         return False
     same = isinstance(run, dict) and all(run.get(k) == v for k, v in settings.items())
-    return same and (output / f"{variant}.keras").is_file()
+    return same and made.model.is_file()
 
 
 class TrainingLog(keras.callbacks.Callback):
@@ -103,11 +104,11 @@ def write(
         "jit_compile": model.jit_compile,
         **machine.provenance(),
     }
-    path = output / f"{settings['variant']}.json"
+    made = run_files(output, settings["variant"])
     try:
         output.mkdir(parents=True, exist_ok=True)
-        files.write_json(path, result)
-        model_files.save_model(model, output / f"{settings['variant']}.keras", data.encoding)
+        files.write_json(made.results, result)
+        model_files.save_model(model, made.model, data.encoding)
     except OSError as error:
         raise UserError(f"could not write results to {output}: {error}") from None
-    return path
+    return made.results

@@ -346,7 +346,6 @@ def test_the_checkpoint_is_of_the_run_its_settings_name(stanford_tarball, tmp_pa
         "batch_size": 64,
         "seed": 3,
         "max_samples": None,
-        "tutorial_defaults": False,
         "train_reviews": 120,
     }
     assert run.backup.folder == tmp_path / "cnn_lstm.backup"
