@@ -4,18 +4,15 @@
 # or at a CSV file of your own reviews (README, "Your own reviews"):
 #   make run-all DATA=reviews.csv
 PYTHON ?= python3
-# The Keras backend: tensorflow (requirements.txt, in .venv), jax or torch
-# (requirements-jax.txt in .venv-jax, requirements-torch.txt in .venv-torch).
+# The Keras backend: tensorflow (requirements.txt), jax (requirements-jax.txt) or torch
+# (requirements-torch.txt), each in an environment of its own.
 BACKEND ?= tensorflow
-ifeq ($(BACKEND),tensorflow)
-VENV := .venv
-REQUIREMENTS := requirements.txt
-else ifneq ($(filter $(BACKEND),jax torch),)
-VENV := .venv-$(BACKEND)
-REQUIREMENTS := requirements-$(BACKEND).txt
-else
+# Each backend's environment, from its one list in imdb_lstm/paths.py.
+VENV := $(shell $(PYTHON) -m imdb_lstm.paths venv $(BACKEND))
+ifeq ($(VENV),)
 $(error BACKEND must be tensorflow, jax or torch, not "$(BACKEND)")
 endif
+REQUIREMENTS := requirements$(if $(filter-out tensorflow,$(BACKEND)),-$(BACKEND)).txt
 export KERAS_BACKEND := $(BACKEND)
 PY := $(VENV)/bin/python
 # The four variants and the three extensions, from their one list in imdb_lstm/variants.py.
@@ -54,10 +51,7 @@ DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(DATA)) \
 SEED_FLAG := $(if $(SEED),--seed $(SEED))
 FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)
 
-# Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
-export TF_CPP_MIN_LOG_LEVEL ?= 3
-
-.PHONY: help venv notebook notebook-refresh run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-cluster bench-predict test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare check-resume stanford-csv bench bench-backends bench-jobs bench-demo demo test test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -69,25 +63,25 @@ help:
 	@echo "                 EXTENSIONS=1: make run-all and make seeds train the three extensions too"
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
-	@echo "make baseline    train the four as the tutorial's listings do, into results/tutorial/, for timing"
 	@echo "make compare     the report of the runs in OUTPUT again (RESULTS.md, curves.png; OVER_SEEDS=1: SEEDS.md)"
 	@echo "make check-resume  kill VARIANT in its second epoch, resume it, compare with a run never stopped"
 	@echo "make stanford-csv  write the Stanford archive DATA as a CSV file of reviews (CSV=reviews.csv)"
-	@echo "make bench       time every model's training and evaluation step (results/bench.json)"
+	@echo "make bench       time every model's training and evaluation step against the tutorial's listing (results/bench.json)"
 	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
-	@echo "make bench-cluster   time make seeds here against make seeds through a Dask cluster on 127.0.0.1"
 	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
-	@echo "make bench-predict  time labeling the CSV file CSV with MODEL against model.evaluate"
+	@echo "make demo        a page on 127.0.0.1:PORT to try every model of OUTPUT on your own review (docs/demo.md)"
+	@echo "make bench-demo  time the demo's answers to one review, one client and four at once"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
 	@echo "make test-cluster   make seeds on a Dask scheduler and two workers started on 127.0.0.1"
+	@echo "make test-browser   the demo page in headless Chromium (Debian's chromium and chromium-driver)"
 	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=N SEED=N (default: the scripts' own) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=... CLUSTER=tcp://host:8786 (docs/cluster.md)"
 
 venv: $(VENV)/.installed
 
 # pip shows its progress (the first install downloads TensorFlow) and takes its index from
 # its own configuration (PIP_INDEX_URL, pip.conf), so a mirror set there is the one used.
-$(VENV)/.installed: $(REQUIREMENTS)
+$(VENV)/.installed: $(REQUIREMENTS) requirements-common.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -r $(REQUIREMENTS)
@@ -109,10 +103,6 @@ $(notdir $(EXTENDED:.py=)): venv
 
 reproduce: venv
 	$(PY) -m tools.run_all --reproduce $(VARIANT) $(FLAGS)
-
-baseline: venv
-	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(DATA_FLAGS) $(SEED_FLAG) \
-		--output $(OUTPUT)/tutorial --tutorial-defaults
 
 # Resumable: runs already done with the same flags are skipped.
 seeds: venv $(CLUSTER_VENV)
@@ -143,30 +133,33 @@ CSV ?= reviews.csv
 stanford-csv: venv
 	$(PY) -m tools.stanford_csv $(DATA) $(CSV)
 
-MODEL ?= $(OUTPUT)/cnn_lstm.keras
-bench-predict: venv
-	$(PY) -m tools.bench_predict --model $(MODEL) --csv $(CSV) --data $(DATA) --output $(OUTPUT)/bench-predict
+# A page on this machine to try the models of OUTPUT side by side (docs/demo.md).
+# PORT=8001 serves on another port; HOST=0.0.0.0 lets other machines use it too.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+demo: venv
+	$(PY) -m tools.demo --output $(OUTPUT) --host $(HOST) --port $(PORT)
 
+# The demo's answer time for one review through the models of OUTPUT (docs/demo.md).
+bench-demo: venv
+	$(PY) -m tools.bench_demo --models $(OUTPUT) --output $(OUTPUT)/bench-demo
+
+# The benchmarks of tools/bench.py, one subcommand each.
 bench: venv
-	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))
+	$(PY) -m tools.bench steps --output $(OUTPUT)
 
 # One training step of every variant under TensorFlow, JAX and PyTorch, round by round.
 bench-backends: venv
 	$(MAKE) venv BACKEND=jax
 	$(MAKE) venv BACKEND=torch
-	$(PY) -m tools.bench_backends --output $(OUTPUT)/bench-backends
+	$(PY) -m tools.bench backends --output $(OUTPUT)/bench-backends
 
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv
-	$(PY) -m tools.bench_jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/bench-jobs
-
-# A small make seeds here and through a Dask scheduler and two workers on 127.0.0.1,
-# alternately (docs/cluster.md), e.g. EPOCHS=1 MAX_SAMPLES=500.
-bench-cluster: venv $(VENV)/.cluster-installed
-	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(OUTPUT)/bench-cluster
+	$(PY) -m tools.bench jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/bench-jobs
 
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster" tests
 
 # The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
 # JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).
@@ -179,6 +172,11 @@ test-backends: venv
 # (tests/test_cluster.py; CI runs it after make test-backends).
 test-cluster: venv $(VENV)/.cluster-installed
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m cluster tests
+
+# The demo page in headless Chromium from the system packages (tests/test_demo.py; make
+# test skips it where there is no browser, this target fails instead).
+test-browser: venv
+	PYTHONDONTWRITEBYTECODE=1 REQUIRE_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider -m browser tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

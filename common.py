@@ -30,6 +30,7 @@ from imdb_lstm import backend, files, flags, lock, machine, progress, results, r
 from imdb_lstm import data as imdb_data
 from imdb_lstm.cli import run as run  # the scripts end with common.run(main)
 from imdb_lstm.data import ImdbData
+from imdb_lstm.paths import run_files
 from imdb_lstm.variants import XLA_FASTER_ON_CPU
 
 # Run.batches shuffles; Keras's note that its own `shuffle=True` is then unused is noise.
@@ -80,7 +81,7 @@ class Run:
         self.epochs = self.args.epochs
         keras.utils.set_random_seed(self.args.seed)
         xla_faster = self.variant in XLA_FASTER_ON_CPU
-        self.jit_compile = backend.jit_compile(xla_faster, self.args.tutorial_defaults)
+        self.jit_compile = backend.jit_compile(xla_faster)
         backend.warn_if_slow()
         self.settings = results.same_run(self.variant, self.args)
         self.log = results.TrainingLog()
@@ -93,7 +94,7 @@ class Run:
         """The reviews (`load_imdb`), and the run's checkpoint, saved after each epoch."""
         args = self.args
         self.data = load_imdb(args.data, num_words, maxlen, args.max_samples)
-        folder = results.output_files(self.output, self.variant)["checkpoint"]
+        folder = run_files(self.output, self.variant).backup
         self.backup = resume.Backup(
             folder, self.settings, machine.threads(), self.log, args.restart
         )
@@ -113,10 +114,8 @@ class Run:
 
     @property
     def evaluate_options(self) -> dict[str, Any]:
-        """`model.evaluate`'s batch size (Keras's default with --tutorial-defaults), quiet,
-        timed by the run's log."""
-        batch_size = None if self.args.tutorial_defaults else EVAL_BATCH_SIZE
-        return {"batch_size": batch_size, "verbose": 0, "callbacks": self.callbacks}
+        """`model.evaluate`'s batch size, quiet, timed by the run's log."""
+        return {"batch_size": EVAL_BATCH_SIZE, "verbose": 0, "callbacks": self.callbacks}
 
     def save(self, model: keras.Model, test_loss: float, test_accuracy: float) -> Path:
         """Writes the results, then the model, then removes the checkpoint; returns the

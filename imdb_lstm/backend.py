@@ -17,13 +17,13 @@ def on_tensorflow_cpu() -> bool:
     return keras.backend.backend() == "tensorflow" and not machine.gpu_names()
 
 
-def uses_xla(xla_faster_on_cpu: bool, tutorial_defaults: bool = False) -> bool:
+def uses_xla(xla_faster_on_cpu: bool) -> bool:
     """Whether a model gets XLA: only on a CPU-only TensorFlow machine, and only where it
     was measured faster there (imdb_lstm/variants.py)."""
-    return on_tensorflow_cpu() and xla_faster_on_cpu and not tutorial_defaults
+    return on_tensorflow_cpu() and xla_faster_on_cpu
 
 
-def jit_compile(xla_faster_on_cpu: bool, tutorial_defaults: bool = False) -> bool | str:
+def jit_compile(xla_faster_on_cpu: bool) -> bool | str:
     """The `jit_compile` for `model.compile`, chosen per model and device; makes the run
     reproducible.
 
@@ -34,7 +34,7 @@ def jit_compile(xla_faster_on_cpu: bool, tutorial_defaults: bool = False) -> boo
     can train both kinds, e.g. the notebook); XLA's compiled CPU code is deterministic by
     itself (tests/test_run_all.py checks that two runs agree either way).
     """
-    xla = uses_xla(xla_faster_on_cpu, tutorial_defaults)
+    xla = uses_xla(xla_faster_on_cpu)
     op_determinism(not xla)
     return True if xla else "auto"
 
@@ -54,9 +54,9 @@ def warn_if_slow() -> None:
     words (docs/backends.md)."""
     if keras.backend.backend() == "torch" and not machine.gpu_names():
         print(
-            "note: on PyTorch without a GPU, Keras trains these LSTMs 4 to 67 times slower "
-            "than TensorFlow (measured on 2 cores, docs/backends.md); use KERAS_BACKEND=jax "
-            "or tensorflow instead (make ... BACKEND=jax)"
+            "note: on PyTorch without a GPU, Keras trains these LSTMs many times slower "
+            "than TensorFlow (measured: docs/backends.md); use KERAS_BACKEND=jax or "
+            "tensorflow instead (make ... BACKEND=jax)"
         )
 
 

@@ -58,6 +58,7 @@ def add_output_flag(parser: argparse.ArgumentParser, default: str, what: str) ->
 
 
 positive_int = int_at_least(1)
+non_negative_int = int_at_least(0)
 # A random seed: Keras seeds NumPy's generator, which takes 0 to 2**32 - 1.
 seed_number = int_at_least(0, 2**32 - 1)
 

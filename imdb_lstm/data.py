@@ -19,6 +19,7 @@ import keras
 import numpy as np
 
 from imdb_lstm import cache, csv_reviews, files, npz, text_files
+from imdb_lstm.csv_reviews import VALUES_SHOWN
 from imdb_lstm.encoding import (
     INDEX_FROM,
     OOV_INDEX,
@@ -29,13 +30,14 @@ from imdb_lstm.encoding import (
     pad_reviews,
 )
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT
 
 SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
 KERAS_SOURCE = "keras.datasets.imdb"
 # Where a run looks for a local copy when neither --data nor IMDB_DATA names one, in this
 # order, before keras.datasets.imdb (which uses $KERAS_HOME/datasets/imdb.npz if there):
 # the checkout's data/ folder (ignored by git), or the folder IMDB_DATA_FOLDER names.
-CHECKOUT_DATA_FOLDER = Path(__file__).resolve().parent.parent / "data"
+CHECKOUT_DATA_FOLDER = CHECKOUT / "data"
 DEFAULT_COPIES = ["aclImdb_v1.tar.gz", "aclImdb", "imdb.npz"]
 DATA_HELP = (
     "point --data (or IMDB_DATA) at a local imdb.npz, an aclImdb/ directory, "
@@ -48,7 +50,6 @@ LOCAL_COPY_HELP = (
 # A download that receives nothing for this long gives up; one that is slow but moving
 # goes on (the limit is on each read, not on the whole download).
 DOWNLOAD_STALL_SECONDS = 30
-VALUES_SHOWN = 6  # at most this many values in an error message
 # How each source divides its reviews into train and test (csv_reviews has its own).
 KERAS_SPLIT = "keras.datasets.imdb's train and test sets"
 STANFORD_SPLIT = "the Stanford train/ and test/ folders"
@@ -228,31 +229,22 @@ def _load_local(path: Path, num_words: int, maxlen: int) -> tuple[Loaded, str]:
 
 def _file_kind(path: Path) -> str | None:
     """What a file holds: a .csv or .csv.gz name is "csv" whatever it holds (the CSV
-    reader says what else it is); else by content, "npz" (a zip), "tarball" (a tar inside
-    gzip, or a corrupt gzip, whose reader explains), "csv" (anything else gzip-compressed)
-    or None."""
+    reader says what else it is); else by content, "tarball" (as tarfile finds), "npz"
+    (a zip, whole or damaged: its reader says which), "csv" (anything else gzip-compressed,
+    a corrupt gzip too: the CSV reader says so) or None."""
     if csv_reviews.is_csv_name(path):
         return "csv"
-    with files.open_regular(path) as file:
+    with files.open_regular(path) as file:  # a named pipe refused before tarfile waits
         magic = file.read(4)
-    if magic.startswith(b"PK"):
+    if tarfile.is_tarfile(path):
+        return "tarball"
+    if magic.startswith(b"PK"):  # zipfile.is_zipfile says no to a truncated download
         return "npz"
-    if files.gzipped(magic):
-        return "tarball" if _gzip_holds_tar_or_is_corrupt(path) else "csv"
-    return None
+    return "csv" if files.gzipped(magic) else None
 
 
 # What a file that is not a Stanford archive is, for read_stanford to say.
 _KIND_NAMES = {"csv": "a CSV file of reviews (--data takes it as it is)", "npz": "an imdb.npz"}
-
-
-def _gzip_holds_tar_or_is_corrupt(path: Path) -> bool:
-    try:
-        with gzip.open(path) as file:
-            block = file.read(512)  # a tar archive starts with a 512-byte header
-    except (OSError, EOFError, zlib.error):
-        return True
-    return csv_reviews.starts_like_tar(block)
 
 
 def _raw_reviews_cached(
@@ -336,6 +328,8 @@ def read_stanford(path: Path) -> Reviews:
     if path.is_dir():
         return _read_directory(_stanford_root(path))
     kind = _file_kind(path)
+    if kind == "csv" and not csv_reviews.is_csv_name(path):
+        kind = "tarball"  # gzip that tarfile cannot read: its reader says what is wrong
     if kind != "tarball":
         what = _KIND_NAMES.get(kind, "not a .tar.gz archive")
         raise UserError(f"{path}: {what}, not the Stanford aclImdb_v1.tar.gz or aclImdb/ folder")
@@ -380,13 +374,11 @@ MAX_ARCHIVE_MEMBERS = 200_000
 
 
 def _read_tarball(path: Path) -> Reviews:
-    """Streams the reviews out of the archive without unpacking it to disk, no more of
-    it than compressed input may unpack to (files.BoundedReader)."""
+    """Streams the reviews out of the archive (any compression tarfile reads) without
+    unpacking it to disk."""
     try:
-        with files.open_regular(path) as packed, gzip.GzipFile(fileobj=packed) as unpacked:
-            stream = files.BoundedReader(unpacked, path)
-            with tarfile.open(fileobj=stream, mode="r|") as archive:
-                return _group_reviews(sorted(_tar_reviews(archive, path)), path)
+        with tarfile.open(path) as archive:
+            return _group_reviews(sorted(_tar_reviews(archive, path)), path)
     except (tarfile.TarError, EOFError, OSError, zlib.error, gzip.BadGzipFile) as error:
         raise UserError(
             f"{path}: truncated or corrupt archive ({error}); download it again"
@@ -394,6 +386,10 @@ def _read_tarball(path: Path) -> Reviews:
 
 
 def _tar_reviews(archive: tarfile.TarFile, path: Path) -> Iterator[tuple[str, str]]:
+    """(name, text) of each review; the reviews may add up to no more than compressed
+    input may unpack to (files.unpack_limit), checked by the sizes their headers declare
+    before each is read (tarfile reads no member past its declared size)."""
+    limit, total = files.unpack_limit(path.stat().st_size), 0
     for count, member in enumerate(archive, start=1):
         if count > MAX_ARCHIVE_MEMBERS:
             raise UserError(
@@ -401,6 +397,9 @@ def _tar_reviews(archive: tarfile.TarFile, path: Path) -> Iterator[tuple[str, st
                 "archive does; not read"
             )
         if member.isfile() and _REVIEW_PATH.search(member.name):
+            total += member.size
+            if total > limit:
+                raise files.unpack_refusal(path)
             yield member.name, _decode(archive.extractfile(member).read())
 
 

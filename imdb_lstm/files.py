@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from imdb_lstm import paths
 from imdb_lstm.errors import UserError
 
 # What lstat says a path is, for a refusal to replace it.
@@ -142,10 +143,10 @@ def write_bytes(path: Path, content: str | bytes) -> None:
 def set_aside(path: Path) -> Path:
     """Moves `path`, if there, to <path>.previous before a run that makes it again, so
     that a run that fails leaves nothing stale behind (and loses nothing); that path."""
-    previous = path.with_name(path.name + ".previous")
+    kept = paths.previous(path)
     if path.exists():
-        path.replace(previous)
-    return previous
+        path.replace(kept)
+    return kept
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -96,10 +96,4 @@ def parse_args(
         help="also append the training's progress to FILE as JSON lines, for make "
         "run-all to show (default: none)",
     )
-    parser.add_argument(
-        "--tutorial-defaults",
-        action="store_true",
-        help="compile and evaluate exactly as the tutorial's listing does (Keras's "
-        "default jit_compile, evaluate's default batch size), to time the project against it",
-    )
     return parser.parse_args(argv)

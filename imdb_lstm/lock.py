@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import run_files
 
 _held: dict[Path, int] = {}  # lock file -> its descriptor, kept open for the process's life
 
@@ -21,7 +22,7 @@ _held: dict[Path, int] = {}  # lock file -> its descriptor, kept open for the pr
 def hold(folder: Path, script: str) -> None:
     """Takes the lock of `script`'s runs in `folder` (made if missing); UserError, naming
     the run that holds it, if another process does. A process may take it again."""
-    path = (folder / f".{script}.lock").absolute()
+    path = run_files(folder, script).lock.absolute()
     if path in _held:
         return
     if folder.exists() and not folder.is_dir():

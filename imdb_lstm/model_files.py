@@ -6,6 +6,7 @@ are checked, and the model must take what the vocabulary makes."""
 from __future__ import annotations
 
 import json
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -111,5 +112,4 @@ def check_model_takes(model: keras.Model, encoding: TextEncoding, path: Path) ->
 
 def one_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines() or [type(error).__name__]
-    line = lines[0]
-    return line if len(line) <= ERROR_CHARACTERS else line[: ERROR_CHARACTERS - 3] + "..."
+    return textwrap.shorten(lines[0], ERROR_CHARACTERS, placeholder="...")

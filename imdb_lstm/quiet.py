@@ -5,8 +5,8 @@ before its own log level applies: absl's "All log messages before absl::Initiali
 ...", oneDNN's rounding notice, "Could not find cuda drivers" and the CPU-feature notice.
 Here stderr is caught at the file-descriptor level while Keras (and so TensorFlow) is
 imported, and everything but those notices is written back, so a real error still shows
-in full. TF_CPP_MIN_LOG_LEVEL=3 (unless set otherwise) hides TensorFlow's later C++ log
-lines (cuInit, tf.data), which honour it.
+in full. threads.QUIET_LOGS (unless set otherwise) hides TensorFlow's later C++ log
+lines, which honour it.
 """
 
 import contextlib
@@ -15,6 +15,10 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator
+
+from imdb_lstm.paths import VENVS
+
+from imdb_lstm.threads import QUIET_LOGS
 
 START_UP_NOTICES = re.compile(
     r"WARNING: All log messages before absl::InitializeLog\(\) is called"
@@ -27,7 +31,8 @@ START_UP_NOTICES = re.compile(
 @contextlib.contextmanager
 def start_up_notices_hidden() -> Iterator[None]:
     """Catches what is written to stderr inside the block; writes back all but the notices."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name, value in QUIET_LOGS.items():
+        os.environ.setdefault(name, value)
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as caught:
@@ -49,7 +54,7 @@ def start_up_notices_hidden() -> Iterator[None]:
 if not os.environ.get("KERAS_HOME"):
     os.environ.pop("KERAS_HOME", None)
 
-# What each backend needs, and the make command that installs it into its environment.
+# The module each backend needs; `make venv BACKEND=...` installs it into VENVS's folder.
 BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
@@ -58,10 +63,8 @@ def missing_backend(error: ModuleNotFoundError) -> str | None:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     if BACKEND_MODULES.get(backend) != (error.name or "").split(".")[0]:
         return None
-    if backend == "tensorflow":
-        make, venv = "make venv", ".venv"
-    else:  # the Makefile's environment for another backend
-        make, venv = f"make venv BACKEND={backend}", f".venv-{backend}"
+    make = "make venv" if backend == "tensorflow" else f"make venv BACKEND={backend}"
+    venv = VENVS[backend]
     return (
         f"error: KERAS_BACKEND={backend}, but {backend} is not installed in this Python "
         f"({sys.executable}); `{make}` installs it into {venv}/, then run "

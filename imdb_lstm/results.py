@@ -15,6 +15,7 @@ import keras
 from imdb_lstm import files, machine, model_files
 from imdb_lstm.data import ImdbData, identity
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import run_files
 
 # What makes two runs of a script the same run: a checkpoint of another is not resumed
 # (it is set aside), and make seeds does not take another's results for its own. Results
@@ -24,7 +25,7 @@ from imdb_lstm.errors import UserError
 # another (imdb_lstm/data.py identity).
 SAME_RUN = [
     *["variant", "data", "data_fingerprint", "backend"],
-    *["epochs", "batch_size", "seed", "max_samples", "tutorial_defaults"],
+    *["epochs", "batch_size", "seed", "max_samples"],
 ]
 
 
@@ -34,22 +35,11 @@ def same_run(variant: str, args: argparse.Namespace) -> dict[str, Any]:
     return {name: given[name] if name in given else getattr(args, name) for name in SAME_RUN}
 
 
-def output_files(output: Path, variant: str) -> dict[str, Path]:
-    """What a run of `variant` writes in `output`, by what it is."""
-    return {
-        "results": output / f"{variant}.json",
-        "model": output / f"{variant}.keras",
-        "checkpoint": output / f"{variant}.backup",
-    }
-
-
 def check_outputs_spare_inputs(variant: str, args: argparse.Namespace) -> None:
     """UserError before the run starts if what it writes (its results, model, checkpoint
     or --progress file) would replace what it reads (--data)."""
-    written = {
-        f"--output's {what}": path
-        for what, path in output_files(Path(args.output), variant).items()
-    }
+    made = run_files(Path(args.output), variant)._asdict()
+    written = {f"--output's {what}": made[what] for what in ("results", "model", "backup")}
     files.check_outputs_spare_inputs(
         {**written, "--progress": args.progress}, {"--data": args.data}
     )
@@ -58,13 +48,13 @@ def check_outputs_spare_inputs(variant: str, args: argparse.Namespace) -> None:
 def finished(output: Path, settings: dict[str, Any]) -> bool:
     """Whether `output` holds the finished run with `settings`: its results, and its
     model beside them (the model is saved second, so results alone are not done)."""
-    written = output_files(output, settings["variant"])
+    made = run_files(output, settings["variant"])
     try:
-        run = json.loads(written["results"].read_text())
+        run = json.loads(made.results.read_text())
     except (OSError, ValueError):
         return False
     same = isinstance(run, dict) and all(run.get(k) == v for k, v in settings.items())
-    return same and written["model"].is_file()
+    return same and made.model.is_file()
 
 
 class TrainingLog(keras.callbacks.Callback):
@@ -128,12 +118,11 @@ def write(
         "jit_compile": model.jit_compile,
         **machine.provenance(),
     }
-    written = output_files(output, settings["variant"])
-    path = written["results"]
+    made = run_files(output, settings["variant"])
     try:
         output.mkdir(parents=True, exist_ok=True)
-        files.write_json(path, result)
-        model_files.save_model(model, written["model"], data.encoding)
+        files.write_json(made.results, result)
+        model_files.save_model(model, made.model, data.encoding)
     except OSError as error:
         raise UserError(f"could not write results to {output}: {error}") from None
-    return path
+    return made.results

@@ -63,7 +63,8 @@ def set_global_random_states(states: dict[str, np.ndarray]) -> None:
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def epoch_files(epoch: int) -> dict[str, str]:

@@ -1,7 +1,8 @@
-"""The thread counts a run trains with, and the environment variables that set them.
+"""The environment variables a run's backend reads: the thread counts it trains with,
+and TensorFlow's C++ log level.
 
-They change a run's rounding, so results and checkpoints record them. No Keras here, so
-the tools that only start runs load none.
+The thread counts change a run's rounding, so results and checkpoints record them. No
+Keras here, so the tools that only start runs load none.
 """
 
 import os
@@ -12,6 +13,15 @@ VARIABLES = {
     "tensorflow": {"intra_op": "TF_NUM_INTRAOP_THREADS", "inter_op": "TF_NUM_INTEROP_THREADS"},
     "torch": {"intra_op": "OMP_NUM_THREADS"},
 }
+
+# Hides TensorFlow's C++ log lines (cuInit on a machine without a GPU, tf.data notices);
+# imdb_lstm/quiet.py sets it unless the caller did.
+QUIET_LOGS = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def variables() -> list[str]:
+    """Every thread variable of every backend."""
+    return [name for pools in VARIABLES.values() for name in pools.values()]
 
 
 def environment(threads: int) -> dict[str, str]:

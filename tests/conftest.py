@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from imdb_lstm import threads  # noqa: E402 (from the checkout, just put on the path)
+from imdb_lstm.paths import CHECKOUT as ROOT  # noqa: E402
 
 # The suite never touches the user's own files: before any test or fixture runs, HOME
 # and KERAS_HOME point into a folder of the suite's own, for this process and every
@@ -35,10 +35,9 @@ os.environ.pop("IMDB_DATA", None)
 # off (at level 2, cuInit's fails loudly on a machine without a GPU), the backend
 # requirements.txt installs, the CPU only, and TensorFlow's own thread counts, oneDNN and
 # XLA settings and Python's warnings (a test that wants others sets them itself).
-SUITE_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow",
+SUITE_ENVIRONMENT = {**threads.QUIET_LOGS, "KERAS_BACKEND": "tensorflow",
                      "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
-CALLER_SETTINGS_IGNORED = ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-                           "OMP_NUM_THREADS", "TF_ENABLE_ONEDNN_OPTS", "TF_XLA_FLAGS",
+CALLER_SETTINGS_IGNORED = [*threads.variables(), "TF_ENABLE_ONEDNN_OPTS", "TF_XLA_FLAGS",
                            "XLA_FLAGS", "PYTHONWARNINGS"]  # fmt: skip
 os.environ.update(SUITE_ENVIRONMENT)
 for name in CALLER_SETTINGS_IGNORED:

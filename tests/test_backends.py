@@ -9,6 +9,7 @@ import sys
 import pytest
 from conftest import ROOT, TINY_MAKE, run_command
 
+from imdb_lstm.paths import VENVS
 from imdb_lstm.variants import VARIANTS
 
 pytestmark = pytest.mark.backends
@@ -24,7 +25,7 @@ REVIEWS = [
 
 
 def backend_python(backend: str) -> str:
-    python = ROOT / f".venv-{backend}" / "bin" / "python"
+    python = ROOT / VENVS[backend] / "bin" / "python"
     if not python.exists():
         pytest.fail(f"{python} is missing: run make test-backends, which builds it")
     return str(python)
@@ -32,7 +33,7 @@ def backend_python(backend: str) -> str:
 
 def make_with(backend: str, target: str, *variables: str):
     """`make TARGET BACKEND=...` with that backend's environment, already built."""
-    venv = f".venv-{backend}/.installed"
+    venv = f"{VENVS[backend]}/.installed"
     command = ["make", "-o", venv, target, f"BACKEND={backend}", f"PY={backend_python(backend)}"]
     return run_command(*command, *variables)
 

@@ -1,5 +1,4 @@
-"""tools/bench.py: the FLOP counts it reports, that it times what the scripts run, and a
-fast run of the whole benchmark."""
+"""tools/bench.py: that it times what the scripts run, and a fast run of `bench steps`."""
 
 import ast
 import json
@@ -9,48 +8,32 @@ import pytest
 from conftest import ROOT, run_command
 
 from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS
-from tools import bench, script_models
+from tools import bench
 
 
-@pytest.mark.parametrize(
-    "variant, flops",
-    [
-        # LSTM: 500 steps x 2 x 4 gates x 100 units x (32 inputs + 100 state); Dense: 2 x 100
-        ("lstm_basic", 500 * 2 * 4 * 100 * 132 + 200),
-        ("lstm_recurrent_dropout", 500 * 2 * 4 * 100 * 132 + 200),
-        # A mask skips no arithmetic: every step is computed (docs/extensions.md).
-        ("lstm_masked", 500 * 2 * 4 * 100 * 132 + 200),
-        # Conv1D: 500 positions x 2 x 3 taps x 32 in x 32 out; the LSTM reads 250 steps
-        ("cnn_lstm", 500 * 2 * 3 * 32 * 32 + 250 * 2 * 4 * 100 * 132 + 200),
-        # Both directions' LSTMs, and a Dense that reads both summaries: 2 x 200
-        ("bidirectional_lstm", 2 * 500 * 2 * 4 * 100 * 132 + 400),
-    ],
-)
-def test_forward_flops_per_review(variant, flops):
-    model = script_models.script(variant).build_model()
-    assert bench.forward_flops_per_review(model) == flops
-
-
-def test_bench_runs_and_writes_its_results(stanford_tarball, tmp_path):
+def test_bench_steps_runs_and_writes_its_results(tmp_path):
     result = run_command(
-        sys.executable, "-m", "tools.bench", "--variants", "cnn_lstm",
-        "--repeats", "2", "--warmup", "1", "--batch-size", "4",
-        "--output", str(tmp_path), "--data", str(stanford_tarball),
+        sys.executable, "-m", "tools.bench", "steps", "--variants", "cnn_lstm",
+        "--repeats", "2", "--warmup", "1", "--batch-size", "4", "--output", str(tmp_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "cnn_lstm" in result.stdout and "Matrix-multiply peak" in result.stdout
+    assert "cnn_lstm" in result.stdout and f"Wrote {tmp_path / 'bench.json'}" in result.stdout
     report = json.loads((tmp_path / "bench.json").read_text())
-    assert report["matmul_peak_gflops"] > 0
+    assert report["batch_size"] == 4 and report["repeats"] == 2
     cnn = report["variants"]["cnn_lstm"]
     assert sorted(cnn["tutorial"]["train_step_seconds"]) == ["max", "median", "min"]
     assert cnn["tutorial"]["eval_batch_size"] == 32 and cnn["xla_off"]["eval_batch_size"] == 500
     # On a CPU without GPU, cnn_lstm's script keeps XLA off: that is the project's set-up.
     assert cnn["project"] == "xla_off"
-    loading = report["loading"]
-    assert loading["padded_arrays_mb"] == 2 * 120 * 500 * 4 / 2**20  # int32 reviews
-    raw = sum(p.stat().st_size for p in stanford_tarball.parent.glob("aclImdb/*/*/*.txt"))
-    assert loading["raw_text_mb"] == raw / 2**20
-    assert loading["fingerprint_seconds"] < loading["cached_seconds"]
+
+
+def test_other_flags_are_refused_but_by_jobs(capsys):
+    """Only `jobs` passes flags on (to the scripts); a mistyped flag elsewhere is said."""
+    args, flags = bench.parse_args(["jobs", "--epochs", "1", "--settings", "1"])
+    assert (args.settings, flags) == (["1"], ["--epochs", "1"])
+    with pytest.raises(SystemExit):
+        bench.parse_args(["steps", "--epochs", "1"])
+    assert "unrecognized arguments: --epochs 1" in capsys.readouterr().err
 
 
 def test_xla_models_are_compiled_with_op_determinism_off_the_others_with_it_on(monkeypatch):
@@ -81,10 +64,10 @@ def test_models_are_built_by_the_scripts_own_code(monkeypatch):
         return keras.Sequential([keras.Input((500,)), keras.layers.Dense(1)])
 
     monkeypatch.setattr(cnn_lstm, "build_model", tiny_model)
-    args = bench.parse_args(["--batch-size", "2", "--warmup", "1"])
+    args, _ = bench.parse_args(["steps", "--batch-size", "2", "--warmup", "1"])
     train, _ = bench.compiled_steps("cnn_lstm", "xla_off", args)
     assert train.func.__self__.count_params() == 501
-    assert args.batch_size == 2 and bench.parse_args([]).batch_size == 64
+    assert args.batch_size == 2 and bench.parse_args(["steps"])[0].batch_size == 64
 
 
 def compile_call(script: str) -> dict[str, str]:
@@ -106,4 +89,35 @@ def test_the_tools_compile_as_every_script_does(script):
         "jit_compile": "run.jit_compile",
     }
     tutorial = {"loss": "binary_crossentropy", "optimizer": "adam", "metrics": ["accuracy"]}
-    assert script_models.COMPILE == tutorial
+    assert bench.COMPILE == tutorial
+
+
+def test_jobs_times_make_run_all_with_each_setting(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def run_all(scripts, flags, output, jobs):
+        calls.append((flags, output.name, jobs))
+        output.mkdir(parents=True)
+        for script in scripts:
+            variant = script.removesuffix(".py")
+            run = {"variant": variant, "test_accuracy": 0.5, "test_loss": 0.7, "threads": {},
+                   "train_seconds": 10.0 * jobs, "evaluate_seconds": 2.0}  # fmt: skip
+            (output / f"{variant}.json").write_text(json.dumps(run))
+        return 0
+
+    monkeypatch.setattr(bench.run_all, "run_all", run_all)
+    monkeypatch.setattr(bench.run_all, "default_jobs", lambda: 2)
+    args, flags = bench.parse_args(["jobs", "--output", str(tmp_path), "--epochs", "1"])
+    assert bench.jobs(args, flags) == 0
+    assert calls == [(["--epochs", "1"], "jobs-1", 1), (["--epochs", "1"], "jobs-default", 2)]
+    report = json.loads((tmp_path / "bench-jobs.json").read_text())
+    assert [(s["setting"], s["jobs"], s["exit_code"]) for s in report["settings"]] == [
+        ("1", 1, 0), ("default", 2, 0),
+    ]  # fmt: skip
+    assert report["flags"] == ["--epochs", "1"] and report["settings"][0]["ratio_to_first"] == 1
+    assert report["settings"][1]["runs"]["cnn_lstm"] == {
+        "test_accuracy": 0.5, "test_loss": 0.7, "train_seconds": 20.0,
+        "evaluate_seconds": 2.0, "threads": {},
+    }  # fmt: skip
+    assert "machine" in report and "versions" in report
+    assert f"Wrote {tmp_path / 'bench-jobs.json'}" in capsys.readouterr().out

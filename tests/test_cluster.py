@@ -10,12 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, assert_clean_error, make, run_command
 
 from imdb_lstm import variants
-from tools.bench_cluster import LocalDaskCluster
 from tools.cluster import Task, check_worker, failure
 
 # One epoch of 64 reviews: the sweeps here compare with each other, not with the suite's
@@ -28,6 +28,60 @@ SEEDS = "1 2"
 THREADS = max(1, (os.cpu_count() or 1) // 2)
 # make's own install of requirements-cluster.txt is not the test's: this Python has it.
 NO_INSTALL = ["-o", ".venv/.cluster-installed"]
+
+
+class LocalDaskCluster:
+    """A Dask scheduler and workers started from this checkout as docs/cluster.md says,
+    listening on 127.0.0.1 only (ephemeral ports), their logs in `folder`; all stopped
+    on leaving the block."""
+
+    def __init__(self, folder: Path, nthreads: int = 1) -> None:
+        self.folder, self.nthreads = Path(folder), nthreads
+        self.workers: dict[str, subprocess.Popen] = {}
+
+    def start(self, *args: str, log: Path) -> subprocess.Popen:
+        environment = os.environ | {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+        with open(log, "wb") as output:
+            return subprocess.Popen(
+                [sys.executable, "-m", *args],
+                cwd=ROOT,
+                env=environment,
+                stdout=output,
+                stderr=output,
+            )
+
+    def __enter__(self) -> "LocalDaskCluster":
+        address_file = self.folder / "scheduler.json"
+        self.scheduler = self.start(
+            "distributed.cli.dask_scheduler",
+            *("--host", "127.0.0.1", "--port", "0", "--no-dashboard"),
+            *("--scheduler-file", str(address_file)),
+            log=self.folder / "scheduler.log",
+        )
+        deadline = time.monotonic() + 60
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.address = json.loads(address_file.read_text())["address"]
+        return self
+
+    def add_worker(self, name: str) -> subprocess.Popen:
+        self.workers[name] = self.start(
+            "distributed.cli.dask_worker",
+            self.address,
+            *("--host", "127.0.0.1", "--nthreads", str(self.nthreads), "--no-nanny"),
+            *("--no-dashboard", "--name", name, "--local-directory", str(self.folder / name)),
+            log=self.folder / f"{name}.log",
+        )
+        return self.workers[name]
+
+    def __exit__(self, *_: object) -> None:
+        for process in [*self.workers.values(), self.scheduler]:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """What a reader meets first: links that resolve, no placeholders, and result lines in the
 scripts' docstrings that agree with the committed runs behind them."""
 
+import itertools
 import json
 import re
 import statistics
@@ -10,9 +11,16 @@ import pytest
 from conftest import ROOT
 
 import lstm_basic
-from imdb_lstm.cli import title
-from imdb_lstm.variants import EXTENDS, EXTENSIONS, TUTORIAL_ACCURACY, VARIANTS
-from tools import script_models
+from imdb_lstm.cli import duration, title
+from imdb_lstm.variants import (
+    EXTENDS,
+    EXTENSIONS,
+    SWEEPS,
+    TUTORIAL_ACCURACY,
+    VARIANTS,
+    XLA_FASTER_ON_CPU,
+)
+from tools.bench import script
 
 
 def tracked_files() -> set[str]:
@@ -54,13 +62,9 @@ RESULT = re.compile(
 )
 
 
-# Where each script's committed runs over seeds are.
-SWEEPS = {**dict.fromkeys(VARIANTS, "seeds"), **dict.fromkeys(EXTENSIONS, "extensions")}
-
-
 @pytest.mark.parametrize("variant", VARIANTS + EXTENSIONS)
 def test_result_line_agrees_with_the_committed_runs(variant):
-    doc = script_models.script(variant).__doc__
+    doc = script(variant).__doc__
     match = RESULT.search(" ".join(doc.split()))
     assert match, f"{variant}.py: no 'Result: ...' line in its docstring"
     runs = sorted((ROOT / "docs" / "results" / SWEEPS[variant]).glob(f"*/{variant}.json"))
@@ -71,12 +75,7 @@ def test_result_line_agrees_with_the_committed_runs(variant):
     assert match["mean"] == f"{statistics.mean(accuracies.values()) * 100:.2f}"
 
 
-def test_result_line_pattern_reads_what_the_docstrings_say():
-    text = "Result: 87.17% test accuracy with seed 7; 86.02% on average over 5 seeds"
-    assert RESULT.search(text).groupdict() == {
-        "seed_accuracy": "87.17", "seed": "7", "mean": "86.02", "runs": "5",
-    }  # fmt: skip
-    # The scripts import without running; --help shows their title.
+def test_the_scripts_import_without_running_and_give_their_title():
     assert title(lstm_basic.__doc__) == "LSTM for sequence classification of IMDB movie reviews"
 
 
@@ -85,13 +84,16 @@ def test_readme_stays_a_front_page():
     assert len(lines) <= 300, f"README.md has {len(lines)} lines; move a long section to docs/"
 
 
-# Results tables: a table whose header line is a committed report's (docs/results/**/SEEDS.md
-# or RESULTS.md) is a copy of that report, and each of its rows must be a line of a report
-# with that header. A row that starts with a variant and holds a percentage, in a table
-# whose header is no report's, is a results row of unknown origin.
+# Results tables: a table whose columns are all columns of the committed reports'
+# tables (docs/results/**/SEEDS.md or RESULTS.md) shows some of a report's columns, and
+# each of its rows must hold the cells of one report row under the same columns. A row
+# that starts with a variant and holds a percentage, in a table with a column no report
+# has, is a results row of unknown origin. The reports are what tools/compare.py makes of
+# the JSON beside them (test_committed_reports_are_what_compare_makes_of_their_json).
 VARIANT_NAMES = VARIANTS + EXTENSIONS
 PERCENTAGE = re.compile(r"\d+\.\d\d%")
 SEPARATOR = re.compile(r"\|(\s*:?-+:?\s*\|)+")
+RESULTS = ROOT / "docs" / "results"
 
 
 def markdown_tables(text: str) -> list[tuple[str, list[str]]]:
@@ -107,29 +109,48 @@ def markdown_tables(text: str) -> list[tuple[str, list[str]]]:
     return tables
 
 
-def rows_not_from_a_report(text: str, reports: dict[str, set[str]]) -> list[str]:
-    """The results rows of `text` that no report (name -> its set of lines) holds under
-    the same header."""
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def row_dicts(text: str) -> list[dict[str, str]]:
+    """Every row of every table in `text`, as {column: cell}."""
+    return [
+        dict(zip(cells(header), cells(line), strict=True))
+        for header, lines in markdown_tables(text)
+        for line in lines
+    ]
+
+
+def rows_not_from_a_report(text: str, report_rows: list[dict[str, str]]) -> list[str]:
+    """The results rows of `text` that are no report row under the same columns."""
+    columns = {column for row in report_rows for column in row}
     found = []
-    for header, rows in markdown_tables(text):
-        sources = [lines for lines in reports.values() if header in lines]
-        for row in rows:
-            if row.split("|")[1].strip() not in VARIANT_NAMES:
+    for header, lines in markdown_tables(text):
+        names = cells(header)
+        for line in lines:
+            row = dict(zip(names, cells(line), strict=True))
+            if row[names[0]] not in VARIANT_NAMES:
                 continue
-            if sources and not any(row in lines for lines in sources):
-                found.append(row)
-            elif not sources and PERCENTAGE.search(row):
-                found.append(row)
+            if set(names) <= columns:
+                if not any(all(r.get(n) == row[n] for n in names) for r in report_rows):
+                    found.append(line)
+            elif PERCENTAGE.search(line):
+                found.append(line)
     return found
 
 
-def committed_reports() -> dict[str, set[str]]:
+def committed_reports() -> dict[str, str]:
     names = sorted(
         name
         for name in tracked_files()
         if name.startswith("docs/results/") and name.endswith(("/SEEDS.md", "/RESULTS.md"))
     )
-    return {name: set((ROOT / name).read_text().splitlines()) for name in names}
+    return {name: (ROOT / name).read_text() for name in names}
+
+
+def committed_report_rows() -> list[dict[str, str]]:
+    return [row for text in committed_reports().values() for row in row_dicts(text)]
 
 
 def pages() -> list[str]:
@@ -138,96 +159,318 @@ def pages() -> list[str]:
     )
 
 
+# Each committed report and how tools/compare.py made it of the runs' JSON beside it.
+REPORTS = {
+    "docs/results/seeds/SEEDS.md": {"seeds": True},
+    "docs/results/extensions/SEEDS.md": {"seeds": True, "beside": [RESULTS / "seeds"]},
+    "docs/results/epochs-6/SEEDS.md": {"seeds": True},
+    "docs/results/notebook/RESULTS.md": {},
+    "docs/results/seeds/7/RESULTS.md": {},
+    "docs/results/jax-seed7/RESULTS.md": {},
+    "docs/results/run-all-jobs/jobs-1/RESULTS.md": {},
+    "docs/results/run-all-jobs/jobs-default/RESULTS.md": {},
+}
+
+
 def test_committed_reports_and_pages_are_found():
-    assert set(committed_reports()) == {
-        "docs/results/seeds/SEEDS.md",
-        "docs/results/extensions/SEEDS.md",
-        "docs/results/notebook/RESULTS.md",
-        "docs/results/seeds/7/RESULTS.md",
-        "docs/results/epochs-6/SEEDS.md",
-        "docs/results/jax-seed7/RESULTS.md",
-        "docs/results/run-all-jobs/jobs-1/RESULTS.md",
-        "docs/results/run-all-jobs/jobs-default/RESULTS.md",
-    }
+    assert set(committed_reports()) == set(REPORTS)
     assert {"README.md", "docs/speed.md", "docs/data.md", "docs/backends.md"} <= set(pages())
     assert "docs/running.md" in pages()
     assert "docs/keras2-to-keras3.md" in pages()
 
 
-def test_every_results_row_is_a_line_of_a_committed_report():
-    reports = committed_reports()
-    found = {page: rows_not_from_a_report((ROOT / page).read_text(), reports) for page in pages()}
+@pytest.mark.parametrize("report", sorted(REPORTS))
+def test_committed_reports_are_what_compare_makes_of_their_json(report):
+    """So that a figure typed into a report, or a run's JSON changed after it, shows."""
+    from tools import compare
+
+    _, text = compare.runs_and_report((ROOT / report).parent, **REPORTS[report])
+    assert text == (ROOT / report).read_text()
+
+
+def test_every_results_row_is_a_row_of_a_committed_report():
+    rows = committed_report_rows()
+    found = {page: rows_not_from_a_report((ROOT / page).read_text(), rows) for page in pages()}
     assert {page: rows for page, rows in found.items() if rows} == {}
 
 
 def test_the_readme_results_tables_are_the_ones_checked():
-    reports = committed_reports()
+    columns = {column for row in committed_report_rows() for column in row}
     tables = markdown_tables((ROOT / "README.md").read_text())
     checked = {
         header
         for header, rows in tables
-        if any(header in lines for lines in reports.values())
-        and any(row.split("|")[1].strip() in VARIANT_NAMES for row in rows)
+        if set(cells(header)) <= columns and any(cells(r)[0] in VARIANT_NAMES for r in rows)
     }
     assert checked == {
-        "| variant | runs | test accuracy | standard deviation | min - max | tutorial "
-        "| difference (points) | tutorial inside the range | test loss | final train accuracy "
-        "| fastest epoch (s) | training time | evaluation time | parameters | peak memory (MB) |",
+        "| variant | test accuracy | standard deviation | min - max | tutorial "
+        "| difference (points) | tutorial inside the range | fastest epoch (s) |",
         "| variant | seed 1 | seed 2 | seed 3 | seed 4 | seed 7 |",
+        "| variant | test accuracy | standard deviation | min - max | test loss "
+        "| fastest epoch (s) | parameters |",
     }
 
 
-REPORT = """# Test accuracy over seeds
+def test_readme_tables_are_at_most_eight_columns_and_show_each_figure_once():
+    tables = markdown_tables((ROOT / "README.md").read_text())
+    assert [header for header, _ in tables if len(cells(header)) > 8] == []
+    shown = [
+        (row["variant"], column)
+        for row in row_dicts((ROOT / "README.md").read_text())
+        if row.get("variant") in VARIANT_NAMES
+        for column in row
+        if column != "variant"
+    ]
+    assert len(shown) == len(set(shown)), "a variant's figure is shown twice"
 
-| variant | runs | mean |
-|---|---|---|
-| lstm_basic | 5 | 85.79% |
-| cnn_lstm | 5 | 87.87% |
-"""
+
+def table(page: str, header: str) -> list[str]:
+    """The rows of the table of `page` with the header line `header`."""
+    return table_rows((ROOT / page).read_text(), header)
 
 
-@pytest.mark.parametrize(
-    ("page", "flagged"),
-    [
-        # copied from the report: nothing to flag
-        ("| variant | runs | mean |\n|---|---|---|\n| cnn_lstm | 5 | 87.87% |\n", []),
-        # a number changed by hand
-        (
-            "| variant | runs | mean |\n|---|---|---|\n| lstm_basic | 5 | 85.80% |\n",
-            ["| lstm_basic | 5 | 85.80% |"],
-        ),
-        # a variant the report does not hold
-        (
-            "| variant | runs | mean |\n|---|---|---|\n| lstm_dropout_layers | 5 | 86.39% |\n",
-            ["| lstm_dropout_layers | 5 | 86.39% |"],
-        ),
-        # a header no report has, with percentages
-        (
-            "intro\n| variant | mean |\n|---|---|\n| lstm_basic | 85.79% |\ntext\n",
-            ["| lstm_basic | 85.79% |"],
-        ),
-        # hand-written tables: scripts with parameter counts, claims
-        (
-            "| script | parameters |\n|---|---|\n| `lstm_basic.py` | 213,301 |\n\n"
-            "| variant | XLA |\n|---|---|\n| lstm_basic | off |\n\n"
-            "| the tutorial says | runs |\n|---|---|\n| about 86.79% | 85.79% |\n",
-            [],
-        ),
-    ],
-)
-def test_results_rows_check_flags_what_no_report_holds(page, flagged):
-    reports = {"SEEDS.md": set(REPORT.splitlines())}
-    assert rows_not_from_a_report(page, reports) == flagged
+def read(path: str) -> dict:
+    return json.loads((RESULTS / path).read_text())
+
+
+def step_ms(bench: dict, variant: str, setup: str) -> float:
+    """The median training step of `variant` in a make bench report, in ms."""
+    return bench["variants"][variant][setup]["train_step_seconds"]["median"] * 1e3
+
+
+def test_the_speed_tables_are_the_committed_benchmarks():
+    jobs = read("run-all-jobs/bench-jobs.json")["settings"]
+    one, default = jobs
+    intra_op = {s["setting"]: {r["threads"]["intra_op"] for r in s["runs"].values()} for s in jobs}
+    assert intra_op == {"1": {"default"}, "default": {1}} and one["jobs"] == 1
+    assert table(
+        "README.md", "| `make run-all` | runs at once | threads per run | wall time |"
+    ) == [
+        f"| `JOBS=1` | 1 | TensorFlow's default (2) | {duration(one['wall_seconds'])} |",
+        f"| default | {default['jobs']} | 1 | {duration(default['wall_seconds'])} "
+        f"({default['ratio_to_first']:.2f}x) |",
+    ]
+    header = "| variant | `JOBS=1`: training, 2 threads, alone | default: training, 1 thread, "
+    header += "two runs at once | ratio |"
+    train = {s["setting"]: {v: r["train_seconds"] for v, r in s["runs"].items()} for s in jobs}
+    assert table("docs/speed.md", header) == [
+        f"| {v} | {train['1'][v]:.0f} s | {train['default'][v]:.0f} s | "
+        f"{train['default'][v] / train['1'][v]:.2f} |"
+        for v in VARIANTS
+    ] + [
+        f"| **`make run-all`, wall time** | **{duration(one['wall_seconds'])}** | "
+        f"**{duration(default['wall_seconds'])}** | **{default['ratio_to_first']:.2f}** |"
+    ]
+
+
+def test_the_xla_and_thread_tables_are_the_committed_benchmarks():
+    bench = read("bench/bench.json")
+    rows = []
+    for v in VARIANTS:
+        ms = [f"{step_ms(bench, v, setup):.1f} ms" for setup in ("tutorial", "xla_off", "xla_on")]
+        result = bench["variants"][v]
+        choice = "XLA on" if result["project"] == "xla_on" else "XLA off"
+        if result["project"] == "xla_on":
+            choice += f" ({result['train_speedup']:.2f}x the tutorial's)"
+        rows.append(f"| {v} | {' | '.join(ms)} | {choice} |")
+    header = "| variant | tutorial's compile | XLA off | XLA on | the script's choice |"
+    assert table("docs/speed.md", header) == rows
+    runs = {
+        name: read(f"threads/{name}/bench.json")
+        for name in ("default-threads", "one-thread", "one-thread-two-at-once-a",
+                     "one-thread-two-at-once-b")
+    }  # fmt: skip
+    off = {name: step_ms(run, "lstm_basic", "xla_off") for name, run in runs.items()}
+    tutorial = {name: step_ms(run, "lstm_basic", "tutorial") for name, run in runs.items()}
+    both = ("one-thread-two-at-once-a", "one-thread-two-at-once-b")
+    header = "| set-up | XLA off | tutorial's compile | one run's steps per second | runs at once "
+    header += "| steps per second in all |"
+    assert table("docs/speed.md", header) == [
+        f"| {label} | {off[name]:.1f} ms | {tutorial[name]:.1f} ms | {1e3 / off[name]:.1f} | 1 "
+        f"| {1e3 / off[name]:.1f} |"
+        for label, name in (("TensorFlow's default threads", "default-threads"),
+                            ("one intra-op thread", "one-thread"))
+    ] + [
+        f"| one thread each, two runs at once | {off[both[0]]:.1f} ms, {off[both[1]]:.1f} ms "
+        f"| {tutorial[both[0]]:.1f} ms, {tutorial[both[1]]:.1f} ms "
+        f"| {1e3 / off[both[0]]:.1f}, {1e3 / off[both[1]]:.1f} | 2 "
+        f"| {1e3 / off[both[0]] + 1e3 / off[both[1]]:.1f} |"
+    ]  # fmt: skip
+
+
+def test_the_epoch_pause_table_is_the_committed_measurement():
+    def row(label: str, name: str) -> str:
+        run = read(f"epoch-pause/{name}-6440-reviews.json")
+        waits = ", ".join(f"{s:.1f} s" for s in run["seconds_to_first_step"])
+        epochs = ", ".join(f"{s:.1f} s" for s in run["epoch_seconds"])
+        return f"| {label} | {waits} | {epochs} |"
+
+    assert table("docs/speed.md", "| pipeline | wait before epoch 1, 2, 3 | epoch 1, 2, 3 |") == [
+        row("Keras's, for NumPy arrays", "keras-arrays"),
+        row("`run.batches` (autotuning off)", "project"),
+    ]
+
+
+def test_the_backends_tables_are_the_committed_benchmark():
+    bench = read("backends/bench-backends.json")
+    ms, ratio = bench["median_ms"], bench["ratio_to_tensorflow"]
+    assert table("README.md", "| variant | TensorFlow | JAX | PyTorch |") == [
+        f"| {v} | {ms['tensorflow'][v]:,.0f} ms | {ms['jax'][v]:,.0f} ms "
+        f"({ratio['jax'][v]:.3g}x) | {ms['torch'][v]:,.0f} ms ({ratio['torch'][v]:.3g}x) |"
+        for v in VARIANTS
+    ]
+    header = "| variant | TensorFlow | JAX | PyTorch | JAX / TensorFlow | PyTorch / TensorFlow |"
+    assert table("docs/backends.md", header) == [
+        f"| {v} | {ms['tensorflow'][v]:,.1f} ms{' (XLA)' if v in XLA_FASTER_ON_CPU else ''} "
+        f"| {ms['jax'][v]:,.1f} ms | {ms['torch'][v]:,.1f} ms | {ratio['jax'][v]:.3g} "
+        f"| {ratio['torch'][v]:.3g} |"
+        for v in VARIANTS
+    ]
+
+
+# The claims table's figures that are no measurement: seeds, epochs, counts of seeds,
+# the convolution's 32 filters of 3 taps, the 500 steps.
+STRUCTURAL = {"1", "2", "3", "5", "6", "7", "32", "500"}
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+def runs_of(sweep: str) -> dict[str, list[dict]]:
+    """The runs of a committed sweep by variant, in seed order."""
+    runs: dict[str, list[dict]] = {}
+    for path in sorted((RESULTS / sweep).glob("*/*.json"), key=lambda p: int(p.parent.name)):
+        runs.setdefault(path.stem, []).append(json.loads(path.read_text()))
+    return runs
+
+
+def claim_figures() -> set[str]:
+    """Every figure the claims table may show, from the committed JSON: per variant and
+    sweep the mean, spread, range and runs of test accuracy, the mean training loss of
+    each epoch and final training accuracy, the fastest epoch, the parameters; the
+    differences between means, between parameter counts and from the tutorial; the
+    extensions' step times against their listing's (make bench)."""
+    figures, means, parameters = set(), {}, set()
+
+    def add(value: float, digits: int = 2) -> None:
+        figures.add(f"{abs(value):,.{digits}f}")
+
+    sweeps = {sweep: runs_of(sweep) for sweep in ("seeds", "extensions", "epochs-6")}
+    for sweep, groups in sweeps.items():
+        for variant, runs in groups.items():
+            accuracies = [run["test_accuracy"] * 100 for run in runs]
+            for value in [*accuracies, statistics.stdev(accuracies), min(accuracies),
+                          max(accuracies)]:  # fmt: skip
+                add(value)
+            means[sweep, variant] = statistics.mean(accuracies)
+            for epoch_losses in zip(*(run["history"]["loss"] for run in runs), strict=True):
+                add(statistics.mean(epoch_losses), 3)
+            add(statistics.mean(run["history"]["accuracy"][-1] * 100 for run in runs))
+            figures.add(f"{min(min(run['epoch_seconds']) for run in runs):.0f}")
+            parameters.add(runs[0]["parameters"])
+    for variant, runs in sweeps["epochs-6"].items():  # the same seeds at 3 epochs
+        seeds = {run["seed"] for run in runs}
+        three = [r["test_accuracy"] * 100 for r in sweeps["seeds"][variant] if r["seed"] in seeds]
+        means["seeds", variant, "epochs-6 seeds"] = statistics.mean(three)
+    for mean in means.values():
+        add(mean)
+    for a, b in itertools.combinations(means.values(), 2):
+        add(a - b)
+    for key, mean in means.items():
+        if key[1] in TUTORIAL_ACCURACY:
+            add(mean - TUTORIAL_ACCURACY[key[1]] * 100)
+    figures |= {f"{p:,}" for p in parameters} | {
+        f"{abs(a - b):,}" for a in parameters for b in parameters
+    }
+    bench = read("extensions/bench.json")
+    for extension, listing in EXTENDS.items():
+        for setup in ("tutorial", "xla_off"):
+            add(step_ms(bench, extension, setup) / step_ms(bench, listing, setup))
+    return figures | {f"{a * 100:.2f}" for a in TUTORIAL_ACCURACY.values()}
+
+
+CLAIMS = "| the tutorial says | what the runs above show | verdict |"
+
+
+def test_every_figure_of_the_claims_table_comes_from_the_committed_json():
+    figures = claim_figures()
+    unknown = [
+        (row.split("|")[1].strip()[:40], figure)
+        for row in table("README.md", CLAIMS)
+        for figure in NUMBER.findall(row)
+        if figure not in figures | STRUCTURAL
+    ]
+    assert unknown == []
+
+
+def test_the_claims_quote_the_tutorials_own_figures():
+    """The first column says what the tutorial says: its figures, not this project's."""
+    tutorial = {f"{a * 100:.2f}%" for a in TUTORIAL_ACCURACY.values()}
+    said = [PERCENTAGE.findall(row.split("|")[1]) for row in table("README.md", CLAIMS)]
+    assert {figure for figures in said for figure in figures} <= tutorial
+    assert sum(map(len, said)) == 4
 
 
 def test_every_tool_has_a_make_target_and_a_row_in_the_readme():
     """A tool nobody can find is dead code: each is run by a make target (or, for the
     modules the tools share, imported by one) and named in the README's file table."""
     makefile, readme = (ROOT / "Makefile").read_text(), (ROOT / "README.md").read_text()
-    shared = {"board", "cluster", "script_models"}  # modules of the tools, not tools
+    shared = {"board", "cluster"}  # modules of the tools, not tools
     tools = sorted(p.stem for p in (ROOT / "tools").glob("*.py") if p.stem != "__init__")
     assert [t for t in tools if t not in shared and f"-m tools.{t}" not in makefile] == []
     assert [t for t in tools if f"{t}.py" not in readme] == []
+
+
+def test_the_machines_effect_on_a_seed_is_the_committed_runs():
+    accuracy = {
+        where: f"{read(f'{where}/lstm_basic.json')['test_accuracy'] * 100:.2f}%"
+        for where in ("seeds/7", "run-all-jobs/jobs-default")
+    }
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert (
+        f"`lstm_basic` gave {accuracy['seeds/7']} on the AMD EPYC above and "
+        f"{accuracy['run-all-jobs/jobs-default']} on a 2-core Intel Xeon" in readme
+    )
+
+
+def json_figures(folder: str) -> set[str]:
+    """Every number in the JSON files under docs/results/`folder` (seconds also as ms) at
+    0, 1 and 2 decimals."""
+    figures = set()
+
+    def walk(value: object, seconds: bool = False) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, seconds or "seconds" in key)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, seconds)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values = (value, value * 1e3) if seconds else (value,)
+            figures.update(f"{x:,.{d}f}" for x in values for d in (0, 1, 2))
+
+    for path in (RESULTS / folder).rglob("*.json"):
+        walk(json.loads(path.read_text()))
+    return figures
+
+
+# docs/speed.md's figures that are no measurement: sizes of the step and the data, cores,
+# runs and seeds, and the estimates for machines not measured (said to be estimates).
+SPEED_STRUCTURE = {"64", "132", "400", "500", "6,440", "25,000", "50,000", "2", "3", "4", "5",
+                   "6", "7", "8", "10", "16", "20", "32", "69"}  # fmt: skip
+
+
+def test_every_figure_of_the_speed_page_comes_from_the_committed_json():
+    """Its tables are checked cell by cell above; this also holds its prose to the JSON."""
+    figures = set().union(*map(json_figures, ("bench", "threads", "run-all-jobs", "epoch-pause")))
+    jobs = read("run-all-jobs/bench-jobs.json")["settings"]
+    figures |= {f"{sum(r['train_seconds'] for r in s['runs'].values()):.0f}" for s in jobs}
+    one, default = ({v: r["train_seconds"] for v, r in s["runs"].items()} for s in jobs)
+    figures |= {f"{default[v] / one[v]:.2f}" for v in VARIANTS}
+    lines = (ROOT / "docs" / "speed.md").read_text().splitlines()
+    text = "\n".join(line for line in lines if not line.startswith("|"))  # the tables: above
+    # Not measurements: links, commits, code, versions, AVX-512.
+    prose = re.sub(r"\(\S*\)|commit \w+|`[^`]*`|\d+\.\d+\.\d+|AVX-512", "", text)
+    unknown = sorted(set(NUMBER.findall(prose)) - figures - SPEED_STRUCTURE)
+    assert unknown == []
 
 
 # The line-by-line pages from the tutorial's Keras 2 code: each line they say this project

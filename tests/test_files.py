@@ -15,7 +15,7 @@ from imdb_lstm.errors import UserError
 # A run's settings (imdb_lstm/results.py SAME_RUN) for the tests that write results.
 SETTINGS = {
     "variant": "lstm_basic", "data": "tiny", "backend": "tensorflow", "epochs": 1,
-    "batch_size": 2, "seed": 0, "max_samples": 2, "tutorial_defaults": False,
+    "batch_size": 2, "seed": 0, "max_samples": 2,
 }  # fmt: skip
 
 

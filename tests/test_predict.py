@@ -218,25 +218,6 @@ def test_a_command_line_answer_writes_nothing_to_stderr(small_model):
     assert result.stdout.splitlines()[1].endswith("a good film")
 
 
-def test_the_output_checks_hold_whatever_the_callers_shell_exports(tmp_path):
-    """A caller who exports TensorFlow's level 2, another backend, a GPU, thread counts
-    and Python's warnings still gets the suite's verdict: the test above runs clean."""
-    callers = {
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "KERAS_BACKEND": "jax",
-        "CUDA_VISIBLE_DEVICES": "0",
-        "OMP_NUM_THREADS": "1",
-        "TF_NUM_INTRAOP_THREADS": "1",
-        "PYTHONWARNINGS": "always",
-    }
-    test = "tests/test_predict.py::test_a_command_line_answer_writes_nothing_to_stderr"
-    result = run_command(
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        f"--basetemp={tmp_path}", test, env=callers,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
 def test_a_file_saved_on_windows_reads_as_its_copy_saved_elsewhere(
     small_model, tmp_path, predict_json
 ):

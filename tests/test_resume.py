@@ -351,6 +351,5 @@ def test_the_checkpoint_is_of_the_run_its_settings_name(stanford_tarball, tmp_pa
         "batch_size": 64,
         "seed": 3,
         "max_samples": None,
-        "tutorial_defaults": False,
     }
     assert run.backup.folder == tmp_path / "cnn_lstm.backup"

@@ -29,7 +29,7 @@ def test_run_all_trains_every_variant_and_compares_them(run_all_output):
         assert (run_all_output / f"{Path(script).stem}.json").exists()
         assert f"[{i}/7] {script} ... " in printed
     rows = table_rows((run_all_output / "RESULTS.md").read_text())
-    assert [row[:2] for row in rows] == [[name, "1"] for name in VARIANTS + EXTENSIONS]
+    assert [row[0] for row in rows] == VARIANTS + EXTENSIONS
     width, height = png_size((run_all_output / "curves.png").read_bytes())
     assert width > 1000 and height > 400
 
@@ -61,10 +61,10 @@ def test_a_failing_variant_does_not_stop_the_others(tmp_path, monkeypatch, capsy
     assert "[2/3] no_such_variant.py ... FAILED" in captured.out
     assert "1 of 3 failed: no_such_variant.py" in captured.err
     rows = table_rows((tmp_path / "RESULTS.md").read_text())
-    assert [row[:6] for row in rows] == [
-        ["lstm_basic", "1", "80.00%", "", "", "86.79%"],
-        ["cnn_lstm", "1", "90.00%", "", "", "86.36%"],
-        ["no_such_variant", "", "failed", "", "", ""],
+    assert [row[:3] for row in rows] == [
+        ["lstm_basic", "80.00%", "86.79%"],
+        ["cnn_lstm", "90.00%", "86.36%"],
+        ["no_such_variant", "failed", ""],
     ]
 
 
@@ -86,9 +86,9 @@ def test_failed_variants_are_marked_in_the_report(tmp_path):
         (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
     compare.main(["--results", str(tmp_path), "--failed", "cnn_lstm"])
     rows = table_rows((tmp_path / "RESULTS.md").read_text())
-    assert [row[:6] for row in rows] == [
-        ["lstm_basic", "1", "87.00%", "", "", "86.79%"],
-        ["cnn_lstm", "", "failed", "", "", "86.36%"],
+    assert [row[:3] for row in rows] == [
+        ["lstm_basic", "87.00%", "86.79%"],
+        ["cnn_lstm", "failed", "86.36%"],
     ]
 
 
@@ -178,14 +178,15 @@ def test_compare_builds_the_table_from_results(tmp_path):
     (tmp_path / "bench.json").write_text(json.dumps({"variants": {}}))  # not a run: ignored
     compare.main(["--results", str(tmp_path)])
     report = (tmp_path / "RESULTS.md").read_text()
-    # One run each: no spread; the fastest epoch of [60.0, 62.4] is 60 s.
+    # One run each: no columns of a spread; the fastest epoch of [60.0, 62.4] is 60 s.
+    assert "| variant | test accuracy | tutorial | difference (points) | test loss |" in report
     # fmt: off
     assert table_rows(report) == [
-        ["lstm_basic", "1", "87.12%", "", "", "86.79%", "+0.33", "", "0.3456", "90.12%",
+        ["lstm_basic", "87.12%", "86.79%", "+0.33", "0.3456", "90.12%",
          "60", "2m02s", "21s", "213,301", "1,234"],
-        ["lstm_recurrent_dropout", "1", "81.00%", "", "", "82.82%", "-1.82", "", "0.3456",
+        ["lstm_recurrent_dropout", "81.00%", "82.82%", "-1.82", "0.3456",
          "90.12%", "60", "2m02s", "21s", "213,301", "1,234"],
-        ["cnn_lstm", "1", "87.00%", "", "", "86.36%", "+0.64", "", "0.3456", "90.12%",
+        ["cnn_lstm", "87.00%", "86.36%", "+0.64", "0.3456", "90.12%",
          "60", "45s", "21s", "216,405", "1,234"],
     ]
     # fmt: on
@@ -246,7 +247,7 @@ def test_compare_from_the_command_line_loads_neither_keras_nor_tensorflow(tmp_pa
     imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines()]
     assert "matplotlib" in imported
     assert [name for name in imported if name.split(".")[0] in ("keras", "tensorflow")] == []
-    assert table_rows((tmp_path / "RESULTS.md").read_text())[0][:3] == ["lstm_basic", "1", "87.00%"]
+    assert table_rows((tmp_path / "RESULTS.md").read_text())[0][:2] == ["lstm_basic", "87.00%"]
 
 
 def test_comparison_over_seeds(tmp_path):
@@ -283,7 +284,7 @@ def test_comparison_over_seeds(tmp_path):
 def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch, capsys):
     flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64"]
     data = str(Path("aclImdb_v1.tar.gz").resolve())  # results name the data resolved
-    done = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False, data=data)
+    done = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, data=data)
     other_epochs = {**done, "seed": 2, "epochs": 3}  # same script and seed 2, but 3 epochs
     for run in (done, other_epochs):
         (tmp_path / str(run["seed"])).mkdir()
@@ -374,7 +375,7 @@ def test_compare_never_mixes_backends(tmp_path):
 def test_a_run_is_done_with_its_results_and_model_from_the_same_settings(tmp_path):
     """What make seeds skips: results of the same run, and the model saved after them."""
     data = str(Path("aclImdb_v1.tar.gz").resolve())  # results name the data resolved
-    run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, tutorial_defaults=False, data=data)
+    run = fake_run("lstm_basic", 0.8, seed=1, max_samples=64, data=data)
     flags = ["--data", "aclImdb_v1.tar.gz", "--epochs", "2", "--max-samples", "64", "--seed", "1"]
     settings = results.same_run(
         "lstm_basic", script_flags.script_args(ROOT / "lstm_basic.py", flags)

@@ -13,7 +13,7 @@ import pytest
 from conftest import ONE_THREAD, ROOT, TINY, TUTORIAL_SETTINGS, run_command
 
 import lstm_dropout_layers
-from imdb_lstm import backend, cli, flags
+from imdb_lstm import backend, cli, flags, machine
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS, VARIANTS
 
@@ -26,11 +26,14 @@ def test_every_script_writes_its_results_and_model(run_all_output, stanford_tarb
         assert (run["train_reviews"], run["test_reviews"]) == (100, 100)
         assert run["data"] == str(stanford_tarball)
         assert len(run["history"]["loss"]) == len(run["epoch_seconds"]) == 2
-        assert 0 <= run["test_accuracy"] <= 1 and run["peak_memory_mb"] > 100
+        # The accuracy the script printed, the one it recorded.
+        log = (run_all_output / f"{variant}.log").read_text()
+        assert f"Accuracy: {run['test_accuracy'] * 100:.2f}%" in log.splitlines()
+        assert run["peak_memory_mb"] > 100
         assert run["versions"]["backend"] == "tensorflow" and "tensorflow" in run["versions"]
         assert run["jit_compile"] is (variant == "lstm_recurrent_dropout")
         assert run["threads"] == {"intra_op": 1, "inter_op": 1}  # two at once on 2 cores
-        assert run["vector_isa"] in ("AVX-512", "AVX2")  # every machine here has one of them
+        assert run["vector_isa"] == machine.vector_isa()  # whatever this CPU has
         assert (run_all_output / f"{variant}.keras").stat().st_size > 100_000
     cnn = json.loads((run_all_output / "cnn_lstm.json").read_text())
     assert cnn["parameters"] == 216_405
@@ -210,19 +213,6 @@ def test_tensorflow_start_up_notices_are_hidden_and_everything_else_is_kept(capf
         for line in [*notices, "ImportError: a real error"]:
             os.write(2, f"{line}\n".encode())
     assert capfd.readouterr().err == "ImportError: a real error\n"
-
-
-@pytest.mark.parametrize(
-    "noise",
-    [
-        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
-        "E0000 00:00:1795875999.772685    4118 cuda_platform.cc:52] failed call to cuInit",
-        "/work/main/.venv/lib/python3.11/site-packages/keras/src/trainers/epoch_iterator.py:74: "
-        "UserWarning: `shuffle=True` was passed, but will be ignored",
-    ],
-)
-def test_the_output_check_catches_what_a_reader_should_not_see(noise):
-    assert ALLOWED_OUTPUT.fullmatch(noise) is None
 
 
 # Each script's test accuracy and loss on the suite's synthetic reviews (run_all_output:

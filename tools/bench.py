@@ -1,89 +1,91 @@
 """
-Title: Benchmark of the four models, the project's settings against the tutorial's
-Description: times one training step (64 reviews x 500 words) and evaluation of each
-model on fixed synthetic batches, with XLA off and on, against the model compiled and
-evaluated as the tutorial's listing does (Keras defaults). Reports the median and
-spread, reviews per second, estimated GFLOP/s and the share of this machine's
-measured matrix-multiply peak, and writes results/bench.json.
+Title: Time the questions still open: one subcommand each
+Description: each subcommand calls what it compares round by round (`interleaved`),
+so that the machine's drift falls on all alike, prints a table and writes a JSON report
+with the machine and versions (`write_report`). steps: a training step (64 reviews x 500
+words) and an evaluation batch of each model, XLA off and on, against the tutorial's
+listing as written (Keras's default jit_compile, evaluate's batches of 32); read the
+ratios, which both sides measure in one process (bench.json). backends: a training step
+of each variant under TensorFlow, JAX and PyTorch, each in its environment (make venv
+BACKEND=...), compiled as the scripts do (bench-backends.json). jobs: make run-all's wall
+time by --jobs, other flags going to the scripts (bench-jobs.json). Answered, in the git
+history, their results in docs/: tools/bench_predict.py (docs/csv.md),
+tools/bench_cluster.py (docs/cluster.md), loading from the cache and the share of the
+matrix-multiply peak (docs/speed.md).
 
-The ratio per variant is the number to read: machines here are shared and noisy, so
-absolute times differ between runs, while both sides of a ratio run in one process.
+    python -m tools.bench steps --variants lstm_basic --output results/bench
+    python -m tools.bench jobs --data aclImdb_v1.tar.gz --output results/bench-jobs
 """
 
 import common
 
 import argparse
-import contextlib
 import functools
+import importlib
+import json
 import os
 import statistics
-import tarfile
-import tempfile
+import subprocess
+import sys
 import time
 import timeit
-import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import keras
 import numpy as np
 
 from imdb_lstm import backend, files, machine
-from imdb_lstm import data as imdb_data
-from imdb_lstm.cli import add_output_flag, positive_int, title
-from imdb_lstm.variants import EXTENSIONS, VARIANTS, XLA_FASTER_ON_CPU
-from tools.script_models import compiled_model, script
+from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, positive_int, title
+from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT, VENVS, run_files
+from imdb_lstm.variants import EXTENSIONS, SCRIPTS, VARIANTS, XLA_FASTER_ON_CPU
+from tools import run_all
 
-TUTORIAL_EVAL_BATCH = 32  # model.evaluate's default, which the tutorial uses
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=title(__doc__))
-    parser.add_argument(
-        "--variants",
-        nargs="+",
-        choices=VARIANTS + EXTENSIONS,
-        default=VARIANTS,
-        help=f"models to time (default: the four; the extensions: {', '.join(EXTENSIONS)})",
-    )
-    parser.add_argument(
-        "--repeats",
-        type=positive_int,
-        default=10,
-        metavar="N",
-        help="timed steps per measurement (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--warmup",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="untimed steps first, compilation included (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=script(VARIANTS[0]).BATCH_SIZE,
-        metavar="N",
-        help="reviews per training step (default: the scripts' BATCH_SIZE, %(default)s)",
-    )
-    parser.add_argument(
-        "--data",
-        metavar="PATH",
-        help="also time loading this data set (aclImdb_v1.tar.gz, aclImdb/, imdb.npz or a "
-        "CSV file), encoding it afresh and from the cache, and trace the memory it takes",
-    )
-    add_output_flag(parser, "results", "bench.json")
-    return parser.parse_args(argv)
+# The tutorial's training set-up: every script's model.compile(...), but jit_compile
+# (tests/test_bench.py checks the scripts' compile lines against it).
+COMPILE = {"loss": "binary_crossentropy", "optimizer": "adam", "metrics": ["accuracy"]}
+# The tutorial's listing as written: compile()'s and evaluate()'s defaults.
+TUTORIAL_EVAL_BATCH = 32
+# The set-ups `steps` times for every model: (jit_compile, evaluation batch size). Each
+# runs as the scripts run it: with op determinism, but XLA, which Keras refuses under it.
+SETUPS = {
+    "tutorial": ("auto", TUTORIAL_EVAL_BATCH),
+    "xla_off": (False, common.EVAL_BATCH_SIZE),
+    "xla_on": (True, common.EVAL_BATCH_SIZE),
+}
+# XLA models are compiled with op determinism off, the others with it on (as in the
+# scripts); then all are timed with it on.
+BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 
 
-def time_calls(step, warmup: int, repeats: int) -> dict[str, float]:
-    """Seconds per call of `step()`: median, min and max of `repeats` after `warmup`."""
-    for _ in range(warmup):
-        step()
-    return summary(timeit.repeat(step, number=1, repeat=repeats))
+# What every subcommand shares
 
 
-def timed(step) -> float:
+def script(variant: str) -> ModuleType:
+    """The script of `variant`: lstm_basic.py, or extensions/bidirectional_lstm.py."""
+    return importlib.import_module(f"extensions.{variant}" if variant in EXTENSIONS else variant)
+
+
+def compiled_model(variant: str, jit_compile: bool | str) -> keras.Model:
+    """`variant`'s model, built by its script's own code and compiled as it compiles it."""
+    model = script(variant).build_model()
+    model.compile(**COMPILE, jit_compile=jit_compile)
+    return model
+
+
+def interleaved(contenders: dict[Any, Callable[[], Any]], rounds: int) -> dict[Any, list]:
+    """Each contender's results, one call of each a round, round by round."""
+    results: dict[Any, list] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, call in contenders.items():
+            results[name].append(call())
+    return results
+
+
+def timed(step: Callable[[], object]) -> float:
     return timeit.timeit(step, number=1)
 
 
@@ -91,30 +93,15 @@ def summary(seconds: list[float]) -> dict[str, float]:
     return {"median": statistics.median(seconds), "min": min(seconds), "max": max(seconds)}
 
 
-def matmul_peak_gflops(size: int = 2048, repeats: int = 5) -> float:
-    """This machine's float32 matrix-multiply rate through the Keras backend."""
-    a = keras.ops.convert_to_tensor(np.random.default_rng(0).random((size, size), np.float32))
-    seconds = time_calls(lambda: keras.ops.convert_to_numpy(keras.ops.matmul(a, a)), 1, repeats)
-    return 2 * size**3 / seconds["min"] / 1e9
-
-
-def forward_flops_per_review(model: keras.Model) -> int:
-    """Multiply-adds x 2 of the layers that do arithmetic (LSTM, Conv1D, Dense)."""
-    flops = 0
-    for layer in model.layers:
-        # A masked layer's input is the tensor and its mask.
-        shape = keras.tree.flatten(layer.input)[0].shape
-        steps, features = shape[1], shape[-1]
-        if isinstance(layer, keras.layers.Bidirectional):  # an LSTM each way
-            units = layer.forward_layer.units
-            flops += 2 * steps * 2 * 4 * units * (features + units)
-        elif isinstance(layer, keras.layers.LSTM):
-            flops += steps * 2 * 4 * layer.units * (features + layer.units)
-        elif isinstance(layer, keras.layers.Conv1D):
-            flops += layer.output.shape[1] * 2 * layer.kernel_size[0] * features * layer.filters
-        elif isinstance(layer, keras.layers.Dense):
-            flops += 2 * features * layer.units
-    return flops
+def write_report(output: Path, name: str, report: dict, table: list[list[str]]) -> None:
+    """Prints `table` (its first row the header) and writes `report` to <output>/<name>
+    with the machine, versions and date (but where `report` has its own)."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    output.mkdir(parents=True, exist_ok=True)
+    files.write_json(output / name, machine.provenance() | report)
+    print(f"Wrote {output / name}")
 
 
 def synthetic_batch(variant, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -122,18 +109,6 @@ def synthetic_batch(variant, size: int, rng: np.random.Generator) -> tuple[np.nd
     shape = (size, variant.MAX_REVIEW_LENGTH)
     reviews = rng.integers(1, variant.TOP_WORDS, size=shape, dtype=np.int32)
     return reviews, rng.integers(0, 2, size=(size, 1)).astype(np.float32)
-
-
-# The set-ups timed for every model: (jit_compile, evaluation batch size). Each runs
-# as the scripts run it: with op determinism, except XLA, which Keras refuses under it.
-SETUPS = {
-    "tutorial": ("auto", TUTORIAL_EVAL_BATCH),  # compile() and evaluate() defaults
-    "xla_off": (False, common.EVAL_BATCH_SIZE),
-    "xla_on": (True, common.EVAL_BATCH_SIZE),
-}
-# As in the scripts, XLA models are compiled with op determinism off, the others with it
-# on; then all are timed with it on.
-BUILD_ORDER = [["xla_on"], ["tutorial", "xla_off"]]
 
 
 def compiled_steps(name: str, setup: str, args: argparse.Namespace):
@@ -165,32 +140,18 @@ def compile_all(names: list[str], args: argparse.Namespace) -> dict[str, dict]:
     return {name: {setup: steps[name][setup] for setup in SETUPS} for name in names}
 
 
-def time_interleaved(steps: dict[str, dict], repeats: int) -> dict[str, dict]:
-    """Seconds of each variant's train and eval steps in each set-up, round by round over
-    all of them, so that the machine's drift affects every variant and set-up alike."""
-    seconds = {name: {setup: ([], []) for setup in setups} for name, setups in steps.items()}
-    for _ in range(repeats):
-        for name, setups in steps.items():
-            for setup, (train, evaluate) in setups.items():
-                seconds[name][setup][0].append(timed(train))
-                seconds[name][setup][1].append(timed(evaluate))
-    return seconds
-
-
-def bench_variant(name: str, seconds: dict, args: argparse.Namespace, peak: float) -> dict:
-    """One variant's timings (`time_interleaved`): per set-up, steps per second, GFLOP/s
-    and the share of the machine's peak; the project's set-up against the tutorial's."""
-    flops = forward_flops_per_review(script(name).build_model())
+def bench_variant(name: str, seconds: dict, args: argparse.Namespace) -> dict:
+    """One variant's timings (of `seconds`: (variant, set-up, "train" or "eval") -> its
+    seconds): per set-up, reviews per second; the project's set-up against the
+    tutorial's."""
     xla_faster = name in XLA_FASTER_ON_CPU
-    result = {"forward_flops_per_review": flops, "xla_faster_on_cpu": xla_faster}
-    for setup, (train_seconds, eval_seconds) in seconds.items():
-        train, evaluate = summary(train_seconds), summary(eval_seconds)
-        gflops = 3 * flops * args.batch_size / train["median"] / 1e9  # backward ~ 2x forward
+    result: dict[str, Any] = {"xla_faster_on_cpu": xla_faster}
+    for setup in SETUPS:
+        train = summary(seconds[name, setup, "train"])
+        evaluate = summary(seconds[name, setup, "eval"])
         result[setup] = {
             "train_step_seconds": train,
             "train_reviews_per_second": args.batch_size / train["median"],
-            "train_gflops": gflops,
-            "train_fraction_of_peak": gflops / peak,
             "eval_batch_size": SETUPS[setup][1],
             "eval_batch_seconds": evaluate,
             "eval_reviews_per_second": SETUPS[setup][1] / evaluate["median"],
@@ -206,117 +167,186 @@ def bench_variant(name: str, seconds: dict, args: argparse.Namespace, peak: floa
     return result
 
 
-def review_megabytes(path: Path) -> float:
-    """The size of the raw review files in a Stanford archive or folder, or of a CSV
-    file of reviews, uncompressed."""
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*.txt")) / 2**20
-    if not tarfile.is_tarfile(path):
-        with files.open_uncompressed(path) as file:
-            return len(file.read()) / 2**20
-    with tarfile.open(path, "r:gz") as archive:
-        return sum(m.size for m in archive if m.name.endswith(".txt")) / 2**20
+def steps_row(name: str, result: dict) -> list[str]:
+    step_ms = [f"{result[s]['train_step_seconds']['median'] * 1e3:.1f}" for s in SETUPS]
+    speedups = [f"{result[f'{kind}_speedup']:.2f}x" for kind in ("train", "eval")]
+    return [name, *step_ms, result["project"].replace("_", " "), *speedups]
 
 
-@contextlib.contextmanager
-def empty_keras_cache():
-    """Points the Keras cache at an empty folder, so the data is encoded afresh."""
-    previous = os.environ.get("KERAS_HOME")
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["KERAS_HOME"] = home
-        try:
-            yield
-        finally:
-            if previous is None:
-                del os.environ["KERAS_HOME"]
-            else:
-                os.environ["KERAS_HOME"] = previous
+def steps(args: argparse.Namespace) -> None:
+    print(f"Timing {len(args.variants)} models on {machine.machine_description()} ...", flush=True)
+    compiled = compile_all(args.variants, args)
+    contenders = {
+        (name, setup, kind): functools.partial(timed, step)
+        for name, setups in compiled.items()
+        for setup, both in setups.items()
+        for kind, step in zip(("train", "eval"), both, strict=True)
+    }
+    seconds = interleaved(contenders, args.repeats)
+    results = {name: bench_variant(name, seconds, args) for name in args.variants}
+    print("\nTraining step, ms (median); the project's set-up against the tutorial's listing")
+    header = ["variant", "tutorial", "XLA off", "XLA on", "project", "speedup", "eval speedup"]
+    table = [header, *(steps_row(name, result) for name, result in results.items())]
+    report = {"batch_size": args.batch_size, "repeats": args.repeats, "variants": results}
+    write_report(Path(args.output), "bench.json", report, table)
 
 
-def bench_loading(data: str) -> dict:
-    """Seconds to load the data set, encoding it afresh and from the cache, and the peak
-    memory that encoding allocates, against what it must hold: the padded arrays and
-    the raw text."""
-    listing = script(VARIANTS[0])  # all four read the same data
-    shape = (listing.TOP_WORDS, listing.MAX_REVIEW_LENGTH)
-    result = {}
-    with empty_keras_cache():
-        for label in ("encode", "cached"):
-            start = time.perf_counter()
-            common.load_imdb(data, *shape)
-            result[f"{label}_seconds"] = time.perf_counter() - start
-    with empty_keras_cache():
-        tracemalloc.start()
-        loaded = common.load_imdb(data, *shape)
-        result["encode_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
+def time_backend_steps(variants: list[str], repeats: int) -> dict:
+    """In this process's backend: seconds per training step of each variant, compiled as
+    common.Run compiles it."""
+    seconds = {}
+    for name in variants:
+        variant = script(name)
+        keras.utils.set_random_seed(variant.SEED)
+        model = compiled_model(name, backend.jit_compile(name in XLA_FASTER_ON_CPU))
+        x, y = synthetic_batch(variant, variant.BATCH_SIZE, np.random.default_rng(0))
+        step = functools.partial(model.train_on_batch, x, y)
+        step()  # compiles it
+        seconds[name] = [timed(step) for _ in range(repeats)]
+    return {"seconds": seconds, **machine.provenance()}
+
+
+def python_of(name: str) -> Path:
+    """The Python of the backend `name`'s environment."""
+    python = CHECKOUT / VENVS[name] / "bin" / "python"
+    if not python.exists():
+        raise UserError(f"{python} is missing: make venv BACKEND={name} builds it")
+    return python
+
+
+def backend_round(name: str, args: argparse.Namespace) -> dict:
+    """One round of `time_backend_steps` in the environment of the backend `name`."""
+    print(f"{name} ...", flush=True)
+    command = [str(python_of(name)), "-m", "tools.bench", "backends", "--worker"]
+    command += ["--repeats", str(args.repeats), "--variants", *args.variants]
+    environment = os.environ | {"KERAS_BACKEND": name}
+    result = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True, env=environment)
+    if result.returncode != 0:
+        raise UserError(f"timing under {name} failed: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def backends(args: argparse.Namespace) -> None:
+    if args.worker:
+        print(json.dumps(time_backend_steps(args.variants, args.repeats)))
+        return
+    for name in args.backends:  # all there before the first round
+        python_of(name)
+    contenders = {name: functools.partial(backend_round, name, args) for name in args.backends}
+    rounds = interleaved(contenders, args.rounds)
+    medians = {
+        name: {
+            v: statistics.median(s for r in done for s in r["seconds"][v]) * 1e3
+            for v in args.variants
+        }
+        for name, done in rounds.items()
+    }
+    reference = medians.get("tensorflow")
+    ratios = reference and {
+        name: {v: ms[v] / reference[v] for v in ms} for name, ms in medians.items()
+    }
+    first = next(iter(rounds.values()))
+    report = {
+        "what": "one training step (64 reviews x 500 words), the scripts' own compile, ms",
+        "median_ms": medians,
+        "ratio_to_tensorflow": ratios or None,
+        "rounds": rounds,
+        "machine": first[0]["machine"],  # the workers': this process is no backend's
+        "versions": {name: done[0]["versions"] for name, done in rounds.items()},
+        "date": first[-1]["date"],
+    }
+    table = [["variant", *medians]]
+    table += [[v, *(f"{medians[b][v]:.1f} ms" for b in medians)] for v in args.variants]
+    write_report(Path(args.output), "bench-backends.json", report, table)
+
+
+# What bench-jobs.json keeps of each run's JSON.
+RUN_SUMMARY = ["test_accuracy", "test_loss", "train_seconds", "evaluate_seconds", "threads"]
+
+
+def run_all_timed(setting: str, flags: list[str], folder: Path) -> dict:
+    """make run-all with --jobs `setting` ("default": one per core) into `folder`."""
+    jobs = run_all.default_jobs() if setting == "default" else int(setting)
+    print(f"--- make run-all with JOBS={setting}", flush=True)
     start = time.perf_counter()
-    imdb_data.fingerprint(Path(data).expanduser())  # what every cached load pays
-    result["fingerprint_seconds"] = time.perf_counter() - start
-    result["padded_arrays_mb"] = (loaded.x_train.nbytes + loaded.x_test.nbytes) / 2**20
-    result["raw_text_mb"] = review_megabytes(Path(data).expanduser()) if loaded.encoding else 0.0
-    print(
-        f"Loading {data}: {result['encode_seconds']:.1f} s encoding the raw text, "
-        f"{result['cached_seconds']:.1f} s from the cache (of which "
-        f"{result['fingerprint_seconds']:.2f} s to fingerprint the data); encoding "
-        f"allocates at most {result['encode_peak_mb']:.0f} MB for "
-        f"{result['padded_arrays_mb']:.0f} MB of padded arrays and "
-        f"{result['raw_text_mb']:.0f} MB of raw text",
-        flush=True,
-    )
-    return result
+    code = run_all.run_all(SCRIPTS, flags, folder, jobs)
+    seconds = time.perf_counter() - start
+    print(f"--- JOBS={setting}: {duration(seconds)} (exit code {code})", flush=True)
+    done = (json.loads(run_files(folder, v).results.read_text()) for v in VARIANTS)  # lazy
+    runs = {run["variant"]: {k: run[k] for k in RUN_SUMMARY} for run in done} if code == 0 else {}
+    return dict(jobs=jobs, setting=setting, exit_code=code, wall_seconds=seconds, runs=runs)
 
 
-def print_table(results: dict, peak: float) -> None:
-    print(f"\nMatrix-multiply peak (float32, measured): {peak:.0f} GFLOP/s")
-    print("Training step, ms (median): the tutorial's set-up, XLA off, XLA on; the project")
-    print("uses the set-up its script chose. Evaluation: reviews per second.\n")
-    header = (
-        f"{'variant':24s} {'tutorial':>8s} {'XLA off':>8s} {'XLA on':>8s} {'project':>8s} "
-        f"{'speedup':>7s} {'GFLOP/s':>7s} {'% peak':>6s} {'eval tut':>8s} {'eval prj':>8s} "
-        f"{'speedup':>7s}"
-    )
-    print(header)
-    print("-" * len(header))
-    for name, r in results.items():
-        step_ms = {s: r[s]["train_step_seconds"]["median"] * 1e3 for s in SETUPS}
-        project = r[r["project"]]
-        print(
-            f"{name:24s} {step_ms['tutorial']:8.1f} {step_ms['xla_off']:8.1f} "
-            f"{step_ms['xla_on']:8.1f} {r['project'].replace('_', ' '):>8s} "
-            f"{r['train_speedup']:6.2f}x {project['train_gflops']:7.1f} "
-            f"{project['train_fraction_of_peak'] * 100:5.1f}% "
-            f"{r['tutorial']['eval_reviews_per_second']:8.0f} "
-            f"{project['eval_reviews_per_second']:8.0f} {r['eval_speedup']:6.2f}x"
-        )
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    peak = matmul_peak_gflops()
-    print(
-        f"Timing {len(args.variants)} models on {machine.machine_description()} ...",
-        flush=True,
-    )
-    loading = bench_loading(args.data) if args.data else None
-    seconds = time_interleaved(compile_all(args.variants, args), args.repeats)
-    results = {name: bench_variant(name, seconds[name], args, peak) for name in args.variants}
-    print_table(results, peak)
+def jobs(args: argparse.Namespace, flags: list[str]) -> int:
     output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    files.write_json(
-        output / "bench.json",
-        {
-            **machine.provenance(),
-            "batch_size": args.batch_size,
-            "repeats": args.repeats,
-            "matmul_peak_gflops": peak,
-            "variants": results,
-            "loading": loading,
-        },
+    contenders = {
+        setting: functools.partial(run_all_timed, setting, flags, output / f"jobs-{setting}")
+        for setting in args.settings
+    }
+    timings = [t for done in interleaved(contenders, args.rounds).values() for t in done]
+    first = timings[0]["wall_seconds"]
+    for timing in timings:
+        timing["ratio_to_first"] = timing["wall_seconds"] / first
+    report = dict(what="make run-all's wall time with each --jobs setting", flags=flags)
+    table = [["JOBS", "wall time", "ratio to the first"]]
+    table += [
+        [t["setting"], duration(t["wall_seconds"]), f"{t['ratio_to_first']:.2f}x"] for t in timings
+    ]
+    write_report(output, "bench-jobs.json", report | {"settings": timings}, table)
+    return max(timing["exit_code"] for timing in timings)
+
+
+def add_count(parser: argparse.ArgumentParser, flag: str, default: int, what: str) -> None:
+    parser.add_argument(
+        flag, type=positive_int, default=default, metavar="N", help=f"{what} (default: %(default)s)"
     )
-    print(f"\nWrote {output / 'bench.json'}")
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(description=title(__doc__))
+    commands = parser.add_subparsers(dest="command", required=True)
+    step = commands.add_parser("steps", help="a training and evaluation step of each model")
+    step.add_argument(
+        "--variants",
+        nargs="+",
+        choices=VARIANTS + EXTENSIONS,
+        default=VARIANTS,
+        help=f"(default: the four; the extensions: {', '.join(EXTENSIONS)})",
+    )
+    add_count(step, "--repeats", 10, "timed rounds")
+    add_count(step, "--warmup", 3, "untimed steps first, compilation included")
+    add_count(step, "--batch-size", script(VARIANTS[0]).BATCH_SIZE, "reviews per training step")
+    add_output_flag(step, "results", "bench.json")
+    on = commands.add_parser("backends", help="a training step on each Keras backend")
+    on.add_argument("--backends", nargs="+", choices=list(VENVS), default=list(VENVS))
+    on.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS)
+    add_rounds_flag(on, 3, "rounds over the backends")
+    add_count(on, "--repeats", 3, "timed steps per variant and round, after one to compile")
+    add_output_flag(on, "results/bench-backends", "bench-backends.json")
+    on.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    job = commands.add_parser("jobs", help="make run-all's wall time by --jobs")
+    job.add_argument(
+        "--settings",
+        nargs="+",
+        default=["1", "default"],
+        metavar="JOBS",
+        help="the --jobs settings to time, in this order (default: %(default)s)",
+    )
+    add_rounds_flag(job, 1, "rounds over the settings")
+    add_output_flag(job, "results/bench-jobs", "each setting's runs and bench-jobs.json")
+    args, flags = parser.parse_known_args(argv)
+    if flags and args.command != "jobs":
+        parser.error(f"unrecognized arguments: {' '.join(flags)}")
+    return args, flags
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, flags = parse_args(argv)
+    if args.command == "jobs":
+        return jobs(args, flags)
+    (steps if args.command == "steps" else backends)(args)
+    return 0
 
 
 if __name__ == "__main__":
-    common.run(main)
+    common.run(lambda: sys.exit(main()))

@@ -21,9 +21,9 @@ from pathlib import Path
 from imdb_lstm import files, threads
 from imdb_lstm.cli import add_output_flag, run, title
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT, run_files
 from imdb_lstm.progress import Reader
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPARED = ["history", "test_loss", "test_accuracy"]
 # One thread each: the two runs share a 2-core machine, and both must use the same counts.
 ONE_THREAD = threads.environment(1)
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     add_output_flag(parser, "results/check-resume", "both runs and check-resume.json")
     args, flags = parser.parse_known_args(argv)
     output, name = Path(args.output), Path(args.script).stem
-    command = [sys.executable, str(ROOT / args.script), *flags]
+    command = [sys.executable, str(CHECKOUT / args.script), *flags]
     env = os.environ | ONE_THREAD
     output.mkdir(parents=True, exist_ok=True)
     with open(output / "whole.log", "wb") as log:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         if whole.wait() != 0 or resumed.returncode != 0:
             raise UserError(f"a run failed: see {output}/whole.log and stopped.log")
     runs = {
-        kind: json.loads((output / kind / f"{name}.json").read_text())
+        kind: json.loads(run_files(output / kind, name).results.read_text())
         for kind in ("whole", "stopped")
     }
     equal = {key: runs["whole"][key] == runs["stopped"][key] for key in COMPARED}

@@ -30,6 +30,7 @@ from typing import Any
 from imdb_lstm import files, threads
 from imdb_lstm.cli import duration
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import run_files
 from imdb_lstm.progress import Reader
 from tools.board import Board
 
@@ -77,7 +78,8 @@ def train(task: Task) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="imdb-lstm-run-") as scratch:
         # In a shared folder the run checkpoints where a retry elsewhere finds it.
         output = Path(task.output) if shared else Path(scratch)
-        progress, log = Path(scratch, f"{stem}.progress"), Path(scratch, f"{stem}.log")
+        kept_here = run_files(Path(scratch), stem)
+        progress, log = kept_here.progress, kept_here.log
         command = [sys.executable, task.script, *task.flags, "--output", str(output)]
         command += ["--progress", str(progress)]
         environment = os.environ | task.environment | {"PYTHONPATH": os.getcwd()}
@@ -87,13 +89,14 @@ def train(task: Task) -> dict[str, Any]:
 
         start = time.perf_counter()
         code = run_sending_progress(command, environment, log, progress, send)
-        names = [f"{stem}.keras", f"{stem}.json"]  # the model first: the JSON says "done"
-        found = {n: (output / n).read_bytes() for n in names if (output / n).exists()}
+        made = run_files(output, stem)
+        # The model first: the JSON says "done".
+        found = {p.name: p.read_bytes() for p in (made.model, made.results) if p.exists()}
         return {
             "worker": name,
             "code": code,
             "seconds": time.perf_counter() - start,
-            "files": {f"{stem}.log": log.read_bytes(), **found},
+            "files": {log.name: log.read_bytes(), **found},
         }
 
 
@@ -279,7 +282,7 @@ class ClusterRuns:
         machine, as it does for a local run."""
         message = event[1]
         job = self.jobs[message["label"]]
-        progress = job.results.with_suffix(".progress")
+        progress = job.files.progress
         with self.lock:
             if job.label in self.finished:
                 return
@@ -326,7 +329,7 @@ class ClusterRuns:
                 self.previous[job.label].unlink(missing_ok=True)
                 message = f"{job.label} ... {result['test_accuracy'] * 100:.1f}% in {elapsed}"
             else:
-                message += failure(outcome, elapsed, job.results.with_suffix(".log"))
+                message += failure(outcome, elapsed, job.files.log)
         with self.lock:
             self.finished.add(job.label)
             started = self.started.get(job.label)
@@ -334,7 +337,7 @@ class ClusterRuns:
                 self.board.finish(started.board_label, message)
             else:
                 self.board.say(message)
-            job.results.with_suffix(".progress").unlink(missing_ok=True)
+            job.files.progress.unlink(missing_ok=True)
         return result
 
 

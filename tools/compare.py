@@ -12,7 +12,10 @@ import argparse
 import io
 import json
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from imdb_lstm import files
 from imdb_lstm.cli import duration, run, title
@@ -107,6 +110,11 @@ HEADER = [
 ]
 
 
+# The columns that only mean something over several runs of a variant: a report of
+# single runs leaves them out.
+OVER_RUNS = {"runs", "standard deviation", "min - max", "tutorial inside the range"}
+
+
 def table_row(variant: str, group: list[dict]) -> list[str]:
     """One variant's runs: test accuracy (the mean, with its spread when there are several
     runs) against the tutorial's, then the means of loss, accuracy and times."""
@@ -142,6 +150,12 @@ def failed_row(variant: str) -> list[str]:
     tutorial = TUTORIAL_ACCURACY.get(variant)
     row = [variant, "", "failed", "", "", "" if tutorial is None else points(tutorial)]
     return row + [""] * (len(HEADER) - len(row))
+
+
+def results_table(rows: list[list[str]], several: bool) -> list[str]:
+    """The table of `rows` (HEADER's columns), without OVER_RUNS unless `several`."""
+    kept = [i for i, name in enumerate(HEADER) if several or name not in OVER_RUNS]
+    return markdown_table([HEADER[i] for i in kept], [[row[i] for i in kept] for row in rows])
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -193,8 +207,9 @@ def report(title: str, runs: list[dict], failed: list[str], picture: str) -> str
     accuracy when a variant ran more than once, and the picture."""
     groups = by_variant(runs)
     rows = [table_row(v, g) for v, g in groups.items()] + [failed_row(v) for v in failed]
+    several = any(len(group) > 1 for group in groups.values())
     return "\n".join(
-        [f"# {title}", "", *setup_lines(runs), "", *markdown_table(HEADER, rows)]
+        [f"# {title}", "", *setup_lines(runs), "", *results_table(rows, several)]
         + each_run_table(groups)
         + ["", f"![Test accuracy per run against the tutorial's, and training curves]({picture})"]
         + [""]
@@ -258,16 +273,16 @@ def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> No
     its lowest to its highest run when there are several."""
     for variant, group in groups.items():
         for axes, key, scale in ((loss_axes, "loss", 1), (accuracy_axes, "accuracy", 100)):
-            curves = [[v * scale for v in run["history"][key]] for run in group]
-            epochs = range(1, min(len(c) for c in curves) + 1)
-            per_epoch = [[c[e - 1] for c in curves] for e in epochs]
-            line = axes.plot(epochs, [statistics.mean(v) for v in per_epoch], marker="o")
+            length = min(len(run["history"][key]) for run in group)
+            curves = np.array([run["history"][key][:length] for run in group]) * scale
+            epochs = range(1, length + 1)
+            line = axes.plot(epochs, curves.mean(axis=0), marker="o")
             line[0].set_label(variant)
             if len(group) > 1:
                 axes.fill_between(
                     epochs,
-                    [min(v) for v in per_epoch],
-                    [max(v) for v in per_epoch],
+                    curves.min(axis=0),
+                    curves.max(axis=0),
                     color=line[0].get_color(),
                     alpha=0.2,
                 )
@@ -301,25 +316,44 @@ def write_output(path: Path, content: str | bytes) -> None:
         raise UserError(f"could not write {path}: {error}") from None
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    folder = Path(args.results)
-    if args.beside and not args.seeds:
-        raise UserError("--beside shows other sweeps' runs: it goes with --seeds")
-    if args.seeds:  # <results>/<seed>/<variant>.json
-        folders = [folder, *map(Path, args.beside)]
-        paths, failed = sorted(p for f in folders for p in f.glob("*/*.json")), []
-        title, names = "Test accuracy over seeds", ("SEEDS.md", "seeds.png")
+# What compare writes: (title, report, picture), of single runs and over seeds.
+OUTPUTS = {
+    False: ("Results", "RESULTS.md", "curves.png"),
+    True: ("Test accuracy over seeds", "SEEDS.md", "seeds.png"),
+}
+
+
+def runs_and_report(
+    folder: Path, failed: Sequence[str] = (), seeds: bool = False, beside: Sequence[Path] = ()
+) -> tuple[list[dict], str]:
+    """The runs in `folder`, and their report (`failed` marked): over seeds, the runs are
+    <folder>/<seed>/<variant>.json and those of the folders `beside`."""
+    if seeds:
+        paths = sorted(p for f in [folder, *beside] for p in f.glob("*/*.json"))
     else:
-        failed = args.failed
         paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in set(failed)]
-        title, names = "Results", ("RESULTS.md", "curves.png")
     runs = load_results(paths, folder)
-    text = report(title, runs, failed, names[1])
+    title, _, picture = OUTPUTS[seeds]
+    return runs, report(title, runs, failed, picture)
+
+
+def compare(
+    folder: Path, failed: Sequence[str] = (), seeds: bool = False, beside: Sequence[Path] = ()
+) -> None:
+    """Writes the report of the runs in `folder` and its picture (`runs_and_report`)."""
+    runs, text = runs_and_report(folder, failed, seeds, beside)
+    names = OUTPUTS[seeds][1:]
     print(text)
     write_output(folder / names[0], text)
     write_output(folder / names[1], plot(runs))
     print(f"Wrote {folder / names[0]} and {folder / names[1]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.beside and not args.seeds:
+        raise UserError("--beside shows other sweeps' runs: it goes with --seeds")
+    compare(Path(args.results), args.failed, args.seeds, [Path(b) for b in args.beside])
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from pathlib import Path
 from imdb_lstm import files
 from imdb_lstm.cli import positive_int, run, seed_number, title
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ["tutorial.ipynb", "tutorial.zh-CN.ipynb"]
 # The notebooks' parameters cell, and the flags that set each parameter.
 PARAMETERS = {"DATA": "data", "EPOCHS": "epochs", "MAX_SAMPLES": "max_samples", "SEED": "seed"}
@@ -75,7 +75,7 @@ def execute(notebook: Path, target: Path, parameters: dict) -> None:
                 notebook,
                 executed,
                 parameters=parameters,
-                cwd=ROOT,
+                cwd=CHECKOUT,
                 progress_bar=False,
                 # Keras's progress bar as a notebook shows it: one output, redrawn in place.
                 coalesce_streams=True,
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
             "the data in data/ for the full run)"
         )
     for name in args.notebooks:
-        notebook = ROOT / name
+        notebook = CHECKOUT / name
         if args.refresh:
             execute(notebook, notebook, {})
             continue

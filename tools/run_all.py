@@ -33,13 +33,12 @@ from pathlib import Path
 from imdb_lstm import cli, files, machine, threads
 from imdb_lstm import flags as script_flags
 from imdb_lstm.cli import add_output_flag, duration, positive_int, seed_number, title
+from imdb_lstm.paths import CHECKOUT, RunFiles, run_files
 from imdb_lstm.results import finished, same_run
-from imdb_lstm.variants import EPOCH_SECONDS, SCRIPTS
+from imdb_lstm.variants import SCRIPTS, fastest_epoch_seconds
 from tools import compare
 from tools.board import Board
 from tools.cluster import ClusterRuns
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -96,8 +95,12 @@ class Job:
     label: str
 
     @property
+    def files(self) -> RunFiles:
+        return run_files(self.output, Path(self.script).stem)
+
+    @property
     def results(self) -> Path:
-        return self.output / f"{Path(self.script).stem}.json"
+        return self.files.results
 
     @property
     def done(self) -> bool:
@@ -122,13 +125,14 @@ def thread_settings(jobs: int) -> dict[str, str]:
 def script_environment(jobs: int) -> dict[str, str]:
     """A script's environment: its share of the cores, and the checkout on the import
     path so that the scripts in extensions/ find common.py."""
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
     return os.environ | thread_settings(jobs) | {"PYTHONPATH": path}
 
 
 def longest_first(jobs: list[Job]) -> list[Job]:
     """So that the runs going at once finish at about the same time."""
-    return sorted(jobs, key=lambda job: -EPOCH_SECONDS.get(Path(job.script).stem, 0))
+    seconds = fastest_epoch_seconds()
+    return sorted(jobs, key=lambda job: -seconds.get(Path(job.script).stem, 0))
 
 
 def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | None:
@@ -139,14 +143,14 @@ def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | No
     that a failed run leaves no stale results behind (and loses none)."""
     results = job.results
     previous = files.set_aside(results)
-    command = [sys.executable, str(ROOT / job.script), *job.flags, "--output", str(job.output)]
+    command = [sys.executable, str(CHECKOUT / job.script), *job.flags, "--output", str(job.output)]
     start = time.perf_counter()
     if board is None:
         print(f"{job.label} ...", flush=True)
         code = subprocess.call(command, env=script_environment(jobs))
     else:
         job.output.mkdir(parents=True, exist_ok=True)
-        log, progress = results.with_suffix(".log"), results.with_suffix(".progress")
+        log, progress = job.files.log, job.files.progress
         progress.unlink(missing_ok=True)
         board.say(f"{job.label} ... started, its output in {log}")
         board.add(job.label, progress)
@@ -227,7 +231,7 @@ def run_all(
     failed = run_jobs(todo, min(jobs, len(scripts)), cluster)
     if len(failed) < len(scripts):
         failed_variants = [Path(job.script).stem for job in todo if job.label in failed]
-        compare.main(["--results", str(output), "--failed", *failed_variants])
+        compare.compare(output, failed=failed_variants)
     return report_failures([job.script for job in todo if job.label in failed], len(scripts))
 
 
@@ -251,7 +255,7 @@ def sweep(
             todo.append(job)
     failed = run_jobs(todo, min(jobs, len(runs)), cluster)  # of all runs asked for, done or not
     if len(failed) < len(runs):
-        compare.main(["--seeds", "--results", str(output)])
+        compare.compare(output, seeds=True)
     return report_failures(failed, len(runs))
 
 
