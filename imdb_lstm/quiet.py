@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Iterator
 
 from imdb_lstm.paths import VENVS
-
 from imdb_lstm.threads import QUIET_LOGS
 
 START_UP_NOTICES = re.compile(
