@@ -94,7 +94,7 @@ def test_failed_variants_are_marked_in_the_report(tmp_path):
 
 def test_a_script_that_exits_0_without_results_counts_as_failed(tmp_path, capsys):
     quiet = tmp_path / "quiet.py"
-    quiet.write_text("print('done, honestly')\n")
+    quiet.write_text("EPOCHS = 3\nBATCH_SIZE = 64\nSEED = 7\nprint('done, honestly')\n")
     assert run_all.main(["--scripts", str(quiet), "--output", str(tmp_path / "out")]) == 1
     captured = capsys.readouterr()
     assert "FAILED (exit code 0, but it wrote no" in captured.out
