@@ -33,8 +33,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--failed",
         nargs="*",
         default=[],
-        metavar="VARIANT",
-        help="variants whose run failed: shown as failed, their results not read",
+        metavar="RUN",
+        help="variants whose run failed: shown as failed, their results not read (with "
+        "--seeds: runs, e.g. 'lstm_basic seed 2', listed as failed)",
+    )
+    parser.add_argument(
+        "--interrupted",
+        nargs="*",
+        default=[],
+        metavar="RUN",
+        help="likewise, the runs a Ctrl-C stopped: shown as interrupted",
     )
     parser.add_argument(
         "--beside",
@@ -138,10 +146,49 @@ def table_row(variant: str, group: list[dict]) -> list[str]:
     ]
 
 
-def failed_row(variant: str) -> list[str]:
+def unfinished_row(variant: str, what: str) -> list[str]:
+    """A variant whose run did not finish: `what` ("failed", "interrupted")."""
     tutorial = TUTORIAL_ACCURACY.get(variant)
-    row = [variant, "", "failed", "", "", "" if tutorial is None else points(tutorial)]
+    row = [variant, "", what, "", "", "" if tutorial is None else points(tutorial)]
     return row + [""] * (len(HEADER) - len(row))
+
+
+def larger_class_share(run: dict) -> float | None:
+    """The share of the larger class in the run's test reviews: the accuracy of a model
+    that says the same for every review (None where the results do not record it)."""
+    counts = run.get("split", {}).get("test")
+    if not counts or not sum(counts.values()):
+        return None
+    return max(counts.values()) / sum(counts.values())
+
+
+def not_learned(runs: list[dict]) -> list[str]:
+    """A line for the runs whose test accuracy is the share of the larger class, to the
+    review: their models say the same for every review, whatever it says."""
+    stuck = [
+        run
+        for run in runs
+        if larger_class_share(run) is not None
+        and abs(run["test_accuracy"] - larger_class_share(run)) < 0.5 / run["test_reviews"]
+    ]
+    if not stuck:
+        return []
+    names = ", ".join(dict.fromkeys(run["variant"] for run in stuck))
+    share = one_or_all(stuck, lambda r: points(larger_class_share(r)))
+    return [
+        f"- **Not learned yet**: the test accuracy of {names} is {share}, the share of the "
+        "larger class in the test reviews: the model gives every review the same label. "
+        "Too few reviews or epochs (MAX_SAMPLES, EPOCHS) for it to learn.",
+    ]
+
+
+def unfinished_lines(failed: list[str], interrupted: list[str]) -> list[str]:
+    """Over seeds: the runs of this sweep that did not finish, not in the tables."""
+    return [
+        f"- {what.capitalize()}, not in the tables: {', '.join(runs)}"
+        for what, runs in (("failed", failed), ("interrupted", interrupted))
+        if runs
+    ]
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -188,13 +235,18 @@ def each_run_table(groups: dict[str, list[dict]]) -> list[str]:
     return ["", "Test accuracy of each run:", "", *markdown_table(header, rows)]
 
 
-def report(title: str, runs: list[dict], failed: list[str], picture: str) -> str:
-    """The report: what was run, where, a row per variant (failed ones marked), each run's
-    accuracy when a variant ran more than once, and the picture."""
+def report(
+    title: str, runs: list[dict], unfinished: dict[str, list[str]], notes: list[str], picture: str
+) -> str:
+    """The report: what was run, where, and `notes`; a row per variant (`unfinished`:
+    "failed" or "interrupted" ones by variant, marked so), each run's accuracy when a
+    variant ran more than once, and the picture."""
     groups = by_variant(runs)
-    rows = [table_row(v, g) for v, g in groups.items()] + [failed_row(v) for v in failed]
+    rows = [table_row(v, g) for v, g in groups.items()]
+    rows += [unfinished_row(v, what) for what, variants in unfinished.items() for v in variants]
+    head = [*setup_lines(runs), *not_learned(runs), *notes]
     return "\n".join(
-        [f"# {title}", "", *setup_lines(runs), "", *markdown_table(HEADER, rows)]
+        [f"# {title}", "", *head, "", *markdown_table(HEADER, rows)]
         + each_run_table(groups)
         + ["", f"![Test accuracy per run against the tutorial's, and training curves]({picture})"]
         + [""]
@@ -250,16 +302,24 @@ def plot_test_accuracy(axes, groups: dict[str, list[dict]]) -> None:
     axes.set(title="Test accuracy, one point per run", ylabel="%")
     axes.set_xticks(range(len(groups)), [v.replace("_", "\n") for v in groups], fontsize=8)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="lower left", fontsize=8)
+    legend_below(axes)
+
+
+def legend_below(axes) -> None:
+    """The legend under the plot, where it covers no point, however few the epochs."""
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8)
 
 
 def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> None:
     """Training loss and accuracy per epoch: the mean of each group, with a band from
-    its lowest to its highest run when there are several."""
+    its lowest to its highest run when there are several. One tick per epoch (a sweep of
+    one epoch gets one tick, 1, not 0.96 ... 1.04)."""
+    last_epoch = 1
     for variant, group in groups.items():
         for axes, key, scale in ((loss_axes, "loss", 1), (accuracy_axes, "accuracy", 100)):
             curves = [[v * scale for v in run["history"][key]] for run in group]
             epochs = range(1, min(len(c) for c in curves) + 1)
+            last_epoch = max(last_epoch, len(epochs))
             per_epoch = [[c[e - 1] for c in curves] for e in epochs]
             line = axes.plot(epochs, [statistics.mean(v) for v in per_epoch], marker="o")
             line[0].set_label(variant)
@@ -278,19 +338,19 @@ def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> No
     ):
         title = f"{name}: mean over runs, band from lowest to highest" if several else name
         axes.set_title(title, fontsize=10)
-        axes.set(xlabel="epoch", ylabel=unit)
+        axes.set(xlabel="epoch", ylabel=unit, xlim=(0.5, last_epoch + 0.5))
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.grid(alpha=0.3)
-        axes.legend()
+        legend_below(axes)
 
 
-def plot(runs: list[dict]) -> bytes:
+def figure(runs: list[dict]):
     """Test accuracy per run against the tutorial's, beside the training curves."""
     groups = by_variant(runs)
-    figure, (test_axes, loss_axes, accuracy_axes) = pyplot().subplots(1, 3, figsize=(16, 4.8))
+    figure, (test_axes, loss_axes, accuracy_axes) = pyplot().subplots(1, 3, figsize=(16, 5.6))
     plot_test_accuracy(test_axes, groups)
     plot_training(loss_axes, accuracy_axes, groups)
-    return png(figure)
+    return figure
 
 
 def write_output(path: Path, content: str | bytes) -> None:
@@ -301,6 +361,11 @@ def write_output(path: Path, content: str | bytes) -> None:
         raise UserError(f"could not write {path}: {error}") from None
 
 
+# The report and its picture: of one run per variant, and over seeds.
+REPORT = ("RESULTS.md", "curves.png")
+SEEDS_REPORT = ("SEEDS.md", "seeds.png")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     folder = Path(args.results)
@@ -308,17 +373,19 @@ def main(argv: list[str] | None = None) -> None:
         raise UserError("--beside shows other sweeps' runs: it goes with --seeds")
     if args.seeds:  # <results>/<seed>/<variant>.json
         folders = [folder, *map(Path, args.beside)]
-        paths, failed = sorted(p for f in folders for p in f.glob("*/*.json")), []
-        title, names = "Test accuracy over seeds", ("SEEDS.md", "seeds.png")
+        paths, unfinished = sorted(p for f in folders for p in f.glob("*/*.json")), {}
+        notes = unfinished_lines(args.failed, args.interrupted)
+        title, names = "Test accuracy over seeds", SEEDS_REPORT
     else:
-        failed = args.failed
-        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in set(failed)]
-        title, names = "Results", ("RESULTS.md", "curves.png")
+        unfinished = {"failed": args.failed, "interrupted": args.interrupted}
+        left_out = set(args.failed + args.interrupted)
+        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in left_out]
+        notes, title, names = [], "Results", REPORT
     runs = load_results(paths, folder)
-    text = report(title, runs, failed, names[1])
+    text = report(title, runs, unfinished, notes, names[1])
     print(text)
     write_output(folder / names[0], text)
-    write_output(folder / names[1], plot(runs))
+    write_output(folder / names[1], png(figure(runs)))
     print(f"Wrote {folder / names[0]} and {folder / names[1]}")
 
 
