@@ -49,10 +49,13 @@ CLUSTER_VENV := $(if $(CLUSTER),$(VENV)/.cluster-installed)
 
 # RESTART=1 throws away the checkpoints of interrupted runs instead of resuming them.
 RESTART ?=
-DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(DATA)) \
+# A path as one shell word, whatever it holds (spaces, quotes, non-ASCII): make passes
+# DATA, OUTPUT, CSV and MODEL to the shell as $(call q,...).
+q = '$(subst ','\'',$(1))'
+DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(call q,$(DATA))) \
 	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES)) $(if $(RESTART),--restart)
 SEED_FLAG := $(if $(SEED),--seed $(SEED))
-FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)
+FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT))
 
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
@@ -110,17 +113,17 @@ reproduce: venv
 
 baseline: venv
 	$(PY) -m tools.run_all --scripts $(SCRIPTS) $(JOBS_FLAG) $(DATA_FLAGS) $(SEED_FLAG) \
-		--output $(OUTPUT)/tutorial --tutorial-defaults
+		--output $(call q,$(OUTPUT)/tutorial) --tutorial-defaults
 
 # Resumable: runs already done with the same flags are skipped.
 seeds: venv $(CLUSTER_VENV)
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
-		--output $(OUTPUT)/seeds
+		--output $(call q,$(OUTPUT)/seeds)
 
 # Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb in OUTPUT/notebook/; the
 # tracked notebooks stay as they are.
 notebook: venv
-	$(PY) -m tools.notebook $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/notebook
+	$(PY) -m tools.notebook $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/notebook)
 
 # The tracked notebooks executed in place with their own parameters, for the outputs
 # committed: put the data in data/ first (README), then commit them.
@@ -131,36 +134,36 @@ notebook-refresh: venv
 # make seeds' runs (OUTPUT/seeds/SEEDS.md).
 OVER_SEEDS ?=
 compare: venv
-	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(OUTPUT)/seeds,--results $(OUTPUT))
+	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(call q,$(OUTPUT)/seeds),--results $(call q,$(OUTPUT)))
 
 check-resume: venv
-	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/check-resume
+	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/check-resume)
 
 CSV ?= reviews.csv
 stanford-csv: venv
-	$(PY) -m tools.stanford_csv $(DATA) $(CSV)
+	$(PY) -m tools.stanford_csv $(call q,$(DATA)) $(call q,$(CSV))
 
 MODEL ?= $(OUTPUT)/cnn_lstm.keras
 bench-predict: venv
-	$(PY) -m tools.bench_predict --model $(MODEL) --csv $(CSV) --data $(DATA) --output $(OUTPUT)/bench-predict
+	$(PY) -m tools.bench_predict --model $(call q,$(MODEL)) --csv $(call q,$(CSV)) --data $(call q,$(DATA)) --output $(call q,$(OUTPUT)/bench-predict)
 
 bench: venv
-	$(PY) -m tools.bench --output $(OUTPUT) $(if $(DATA),--data $(DATA))
+	$(PY) -m tools.bench --output $(call q,$(OUTPUT)) $(if $(DATA),--data $(call q,$(DATA)))
 
 # One training step of every variant under TensorFlow, JAX and PyTorch, round by round.
 bench-backends: venv
 	$(MAKE) venv BACKEND=jax
 	$(MAKE) venv BACKEND=torch
-	$(PY) -m tools.bench_backends --output $(OUTPUT)/bench-backends
+	$(PY) -m tools.bench_backends --output $(call q,$(OUTPUT)/bench-backends)
 
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv
-	$(PY) -m tools.bench_jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/bench-jobs
+	$(PY) -m tools.bench_jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/bench-jobs)
 
 # A small make seeds here and through a Dask scheduler and two workers on 127.0.0.1,
 # alternately (docs/cluster.md), e.g. EPOCHS=1 MAX_SAMPLES=500.
 bench-cluster: venv $(VENV)/.cluster-installed
-	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(OUTPUT)/bench-cluster
+	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(call q,$(OUTPUT)/bench-cluster)
 
 test: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests

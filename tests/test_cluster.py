@@ -5,7 +5,6 @@ tests marked `cluster`; they need requirements-cluster.txt. The others need no D
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -64,7 +63,7 @@ def sweep_killing_a_worker(cluster, data, output):
         for line in sweep.stdout:
             printed.append(line)
             if "started on w1" in line and "w3" not in cluster.workers:
-                cluster.workers["w1"].send_signal(signal.SIGKILL)
+                cluster.kill_worker("w1")
                 cluster.add_worker("w3")
     assert sweep.returncode == 0, "".join(printed)[-3000:]
     return "".join(printed)
@@ -79,7 +78,9 @@ def test_make_seeds_on_a_cluster_loses_no_run_to_a_killed_worker(
     lost = re.findall(r"\] (\w+ seed \d) \.\.\. worker w1 lost; retried on w[23] from", printed)
     assert len(lost) == 1, printed
     # Every run counted once, each epoch shown with its worker, every result come home.
-    finished = re.findall(r"^\[\d/8\] (\w+ seed \d) \.\.\. \d+\.\d% in ", printed, re.MULTILINE)
+    finished = re.findall(
+        r"^\[\d/8\] (\w+ seed \d) \.\.\. accuracy \d+\.\d\d% in ", printed, re.MULTILINE
+    )
     assert sorted(finished) == sorted(
         f"{variant} seed {seed}" for variant in variants.VARIANTS for seed in (1, 2)
     )

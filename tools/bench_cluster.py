@@ -15,6 +15,8 @@ import common
 import argparse
 import json
 import os
+import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -33,34 +35,47 @@ COMMITTED_SWEEP = ROOT / "docs" / "results" / "seeds"
 MODEL_BYTES = 2_600_000  # about a .keras file of these models, the bulk of a run's result
 
 
+# The page whose commands start a cluster: LocalDaskCluster runs them as written there.
+CLUSTER_PAGE = ROOT / "docs" / "cluster.md"
+
+
+def documented_command(start: str) -> str:
+    """The command of docs/cluster.md's shell blocks that begins with `start`."""
+    blocks = re.findall(r"```sh\n(.*?)```", CLUSTER_PAGE.read_text(), re.DOTALL)
+    for line in (line for block in blocks for line in block.splitlines()):
+        if line.startswith(start):
+            return line
+    raise ValueError(f"{CLUSTER_PAGE} has no command starting {start!r}")
+
+
 class LocalDaskCluster:
-    """A Dask scheduler and workers started from this checkout as docs/cluster.md says,
-    listening on 127.0.0.1 only (ephemeral ports), their logs in `folder`; all stopped
-    on leaving the block. For the tests and this benchmark."""
+    """A Dask scheduler and workers started by the very commands of docs/cluster.md, run
+    from this checkout in a shell with no PYTHONPATH, plus options that keep them on
+    127.0.0.1 (ephemeral ports, no dashboard) and name them; their logs in `folder`. All
+    stopped on leaving the block. For the tests and this benchmark."""
 
     def __init__(self, folder: Path, nthreads: int = 1) -> None:
         self.folder, self.nthreads = Path(folder), nthreads
         self.workers: dict[str, subprocess.Popen] = {}
 
-    def start(self, *args: str, log: Path) -> subprocess.Popen:
-        environment = os.environ | {"PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    def start(self, command: str, log: Path) -> subprocess.Popen:
+        environment = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
+        environment.pop("PYTHONPATH", None)  # as the page has it: the task brings its code
         with open(log, "wb") as output:
             return subprocess.Popen(
-                [sys.executable, "-m", *args],
+                ["bash", "-c", f"exec {command}"],
                 cwd=ROOT,
                 env=environment,
                 stdout=output,
                 stderr=output,
+                start_new_session=True,  # a worker and its nanny are killed together
             )
 
     def __enter__(self) -> "LocalDaskCluster":
         address_file = self.folder / "scheduler.json"
-        self.scheduler = self.start(
-            "distributed.cli.dask_scheduler",
-            *("--host", "127.0.0.1", "--port", "0", "--no-dashboard"),
-            *("--scheduler-file", str(address_file)),
-            log=self.folder / "scheduler.log",
-        )
+        command = documented_command(".venv/bin/dask scheduler").replace("--port 8786", "--port 0")
+        command += f" --host 127.0.0.1 --no-dashboard --scheduler-file {address_file}"
+        self.scheduler = self.start(command, self.folder / "scheduler.log")
         deadline = time.monotonic() + 60
         while not address_file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -68,22 +83,31 @@ class LocalDaskCluster:
         return self
 
     def add_worker(self, name: str) -> subprocess.Popen:
-        self.workers[name] = self.start(
-            "distributed.cli.dask_worker",
-            self.address,
-            *("--host", "127.0.0.1", "--nthreads", str(self.nthreads), "--no-nanny"),
-            *("--no-dashboard", "--name", name, "--local-directory", str(self.folder / name)),
-            log=self.folder / f"{name}.log",
+        """One worker process, as the page's command starts one per core."""
+        command = (
+            documented_command(".venv/bin/dask worker")
+            .replace("tcp://scheduler-host:8786", self.address)
+            .replace("--nthreads 1", f"--nthreads {self.nthreads}")
+            .replace("$(nproc)", "1")
         )
+        command += f" --host 127.0.0.1 --no-dashboard --name {name}"
+        command += f" --local-directory {self.folder / name}"
+        self.workers[name] = self.start(command, self.folder / f"{name}.log")
         return self.workers[name]
+
+    def kill_worker(self, name: str) -> None:
+        """Kills the worker `name` (SIGKILL, its nanny too), as a machine lost would."""
+        os.killpg(self.workers[name].pid, signal.SIGKILL)
 
     def __exit__(self, *_: object) -> None:
         for process in [*self.workers.values(), self.scheduler]:
-            process.terminate()
             try:
+                os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=20)
+            except ProcessLookupError:
+                pass
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
 

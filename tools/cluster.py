@@ -353,7 +353,7 @@ class ClusterRuns:
     def check_workers(self) -> None:
         """UserError, naming the first worker that cannot train the sweep's scripts and
         what it lacks, before any run is sent."""
-        problems = self.client.run(worker_problem, self.scripts, self.backend)
+        problems = self.client.run(ByValue(worker_problem), self.scripts, self.backend)
         problem = next((p for p in problems.values() if p), None)
         if problem:
             raise UserError(problem)
