@@ -339,7 +339,7 @@ def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> No
         title = f"{name}: mean over runs, band from lowest to highest" if several else name
         axes.set_title(title, fontsize=10)
         axes.set(xlabel="epoch", ylabel=unit, xlim=(0.5, last_epoch + 0.5))
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_xticks(range(1, last_epoch + 1))
         axes.grid(alpha=0.3)
         legend_below(axes)
 
