@@ -6,8 +6,11 @@ the longest first, each with its share of the cores, its output in <output>/<scr
 and one line of progress on the terminal. --jobs 1 runs them one after the other with
 Keras's own progress bars. A script that fails does not stop the others; at the end the
 failures are listed and the exit code is non-zero. tools/compare.py then builds
-RESULTS.md and curves.png from this run's results, the failures marked. A run that was
-interrupted resumes from its last finished epoch when started again.
+RESULTS.md and curves.png from this run's results, the failures marked. Ctrl-C or
+SIGTERM stops the whole sweep: the runs not started are cancelled, those under way end at
+their last finished epoch (killed if still there STOP_SECONDS later), and the exit code
+is 130; a run that was interrupted resumes from its last finished epoch when started
+again. The scripts' flags are checked once, by their own parser, before any run starts.
 With --reproduce SCRIPT it runs one script twice with the same seed instead and checks
 that both runs give exactly the same results. With --seeds it trains every script once
 per seed into <output>/<seed>/, skipping runs that are already done, and compares the
