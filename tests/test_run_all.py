@@ -546,11 +546,10 @@ def test_ctrl_c_stops_make_seeds_and_the_same_command_resumes_it(stanford_tarbal
 
 def test_a_report_whose_accuracy_is_the_larger_class_says_nothing_was_learned(tmp_path):
     """MAX_SAMPLES=200: 55.00% for every variant, the share of the larger class."""
-    split = {"rule": "r", "train": {"positive": 100, "negative": 100},
-             "test": {"positive": 90, "negative": 110}}  # fmt: skip
+    labels = {"positive": 90, "negative": 110}
     for run in [
-        fake_run("lstm_basic", 0.55, split=split, test_reviews=200),
-        fake_run("cnn_lstm", 0.61, split=split, test_reviews=200),
+        fake_run("lstm_basic", 0.55, test_labels=labels, test_reviews=200),
+        fake_run("cnn_lstm", 0.61, test_labels=labels, test_reviews=200),
     ]:
         (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
     compare.main(["--results", str(tmp_path)])

@@ -156,7 +156,7 @@ def unfinished_row(variant: str, what: str) -> list[str]:
 def larger_class_share(run: dict) -> float | None:
     """The share of the larger class in the run's test reviews: the accuracy of a model
     that says the same for every review (None where the results do not record it)."""
-    counts = run.get("split", {}).get("test")
+    counts = run.get("test_labels")
     if not counts or not sum(counts.values()):
         return None
     return max(counts.values()) / sum(counts.values())
