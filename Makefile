@@ -88,10 +88,12 @@ help:
 
 venv: $(VENV)/.installed
 
+# pip shows its progress (the first install downloads TensorFlow) and takes its index from
+# its own configuration (PIP_INDEX_URL, pip.conf), so a mirror set there is the one used.
 $(VENV)/.installed: $(REQUIREMENTS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r $(REQUIREMENTS)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r $(REQUIREMENTS)
 	touch $@
 
 $(VENV)/.cluster-installed: requirements-cluster.txt $(VENV)/.installed
@@ -120,10 +122,11 @@ seeds: venv $(CLUSTER_VENV)
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
 		--output $(call q,$(OUTPUT)/seeds)
 
-# Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb in OUTPUT/notebook/; the
-# tracked notebooks stay as they are.
+# Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb (NOTEBOOKS=... for one) in
+# OUTPUT/notebook/; the tracked notebooks stay as they are.
+NOTEBOOKS ?=
 notebook: venv
-	$(PY) -m tools.notebook $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/notebook)
+	$(PY) -m tools.notebook $(NOTEBOOKS) $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/notebook)
 
 # The tracked notebooks executed in place with their own parameters, for the outputs
 # committed: put the data in data/ first (README), then commit them.

@@ -137,7 +137,11 @@ def _describe_default(source: str) -> str:
     if source != KERAS_SOURCE:
         return f"{source} (a local copy, found without --data)"
     cached = cache.keras_cache_dir() / "imdb.npz"
-    where = f"the Keras cache, {cached}" if cached.exists() else "downloaded once"
+    where = (
+        f"the Keras cache, {cached}"
+        if cached.exists()
+        else f"no local copy: downloading it to {cached}"
+    )
     return f"{KERAS_SOURCE} ({where})"
 
 

@@ -4,7 +4,11 @@ import common
 
 import gzip
 import io
+import os
+import socket
 import tarfile
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -468,3 +472,79 @@ def test_an_npz_with_values_keras_never_writes_is_one_line(tmp_path, arrays, exp
     }
     np.savez(path, **{**good, **arrays})
     assert load_error(path) == f"{path}: {expected}"
+
+
+# --- where a run finds the data without a flag --------------------------------------------
+
+
+def test_a_local_copy_in_the_data_folder_is_used_without_a_flag(
+    stanford_tarball, keras_npz, tmp_path, monkeypatch, capsys
+):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "imdb.npz").write_bytes(keras_npz.read_bytes())
+    (folder / "aclImdb_v1.tar.gz").write_bytes(stanford_tarball.read_bytes())
+    monkeypatch.setenv("IMDB_DATA_FOLDER", str(folder))
+    data = common.load_imdb(None, 5000, MAXLEN)
+    # The archive comes before the .npz: the first of aclImdb_v1.tar.gz, aclImdb/, imdb.npz.
+    assert data.source == f"{folder}/aclImdb_v1.tar.gz"
+    assert capsys.readouterr().out.startswith(
+        f"Reviews: {folder}/aclImdb_v1.tar.gz (a local copy, found without --data)\n"
+    )
+    (folder / "aclImdb_v1.tar.gz").unlink()
+    assert common.load_imdb(None, 5000, MAXLEN).source == f"{folder}/imdb.npz"
+
+
+def test_the_data_folder_is_named_from_the_current_folder_where_it_lies_inside(
+    keras_npz, tmp_path, monkeypatch
+):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "imdb.npz").write_bytes(keras_npz.read_bytes())
+    monkeypatch.setenv("IMDB_DATA_FOLDER", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert imdb_data.data_source(None) == "data/imdb.npz"
+
+
+@pytest.fixture
+def stalled_proxy(monkeypatch):
+    """An HTTPS proxy on 127.0.0.1 that accepts every connection and never answers, as
+    a blocked network looks to a reader: the download's own request goes through it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:  # closed at the end of the test
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    address = f"http://127.0.0.1:{server.getsockname()[1]}"
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, address)
+    yield accepted
+    server.close()
+    for connection in accepted:
+        connection.close()
+
+
+def test_a_stalled_download_gives_up_in_one_line_with_the_ways_to_a_local_copy(
+    stalled_proxy, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("IMDB_DATA_FOLDER", str(tmp_path / "data"))  # no local copy
+    monkeypatch.setattr(imdb_data, "DOWNLOAD_STALL_SECONDS", 2)
+    start = time.monotonic()
+    with pytest.raises(UserError) as caught:
+        common.load_imdb(None, 5000, MAXLEN)
+    assert time.monotonic() - start < 20
+    assert len(stalled_proxy) >= 1  # it did try, through the stalled connection
+    message = str(caught.value)
+    assert message.startswith("could not download keras.datasets.imdb (URL fetch failure")
+    assert "timed out" in message and "\n" not in message
+    assert message.endswith(
+        f"give a local copy in one of three ways: put aclImdb_v1.tar.gz, aclImdb/ or imdb.npz "
+        f"in {tmp_path}/data/; or imdb.npz in the Keras cache "
+        f"({os.environ['KERAS_HOME']}/datasets/imdb.npz); or --data PATH (or IMDB_DATA)"
+    )
+    assert socket.getdefaulttimeout() is None  # the limit is the download's only
