@@ -6,14 +6,16 @@ import http.server
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from conftest import ROOT, assert_clean_error, make, run_command
+from conftest import ROOT, assert_clean_error, make, process_tree, run_command
 
 from imdb_lstm import variants
 from tools.bench_cluster import LocalDaskCluster, documented_command
@@ -240,3 +242,52 @@ def test_the_tests_start_the_cluster_with_the_commands_of_its_page():
     assert documented_command(".venv/bin/dask worker") == (
         ".venv/bin/dask worker tcp://scheduler-host:8786 --nthreads 1 --nworkers $(nproc)"
     )
+
+
+@pytest.mark.cluster
+def test_ctrl_c_stops_a_sweep_on_the_cluster_and_its_runs_on_the_workers(
+    cluster, stanford_tarball, tmp_path
+):
+    """As here: the queued run cancelled, the runs under way stopped on their workers,
+    nothing of the sweep training 15 s after the signal, exit code 130."""
+    for name in ("w5", "w6")[: max(0, 2 - len(alive_workers(cluster)))]:
+        cluster.add_worker(name)
+    command = [sys.executable, "-m", "tools.run_all", "--cluster", cluster.address]
+    command += ["--seeds", "1", "2", "3", "--scripts", "lstm_basic.py", "--output", str(tmp_path)]
+    command += ["--data", str(stanford_tarball), "--epochs", "3", "--max-samples", "100"]
+    sweep = subprocess.Popen(
+        command, cwd=ROOT, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    printed: list[str] = []
+    threading.Thread(target=lambda: printed.extend(sweep.stdout), daemon=True).start()
+    deadline = time.monotonic() + 300
+    while not any(": epoch 1/3 done" in line for line in printed):
+        assert sweep.poll() is None and time.monotonic() < deadline, "".join(printed)
+        time.sleep(0.1)
+    os.killpg(sweep.pid, signal.SIGINT)
+    signalled = time.monotonic()
+    while time.monotonic() - signalled < 15 and (sweep.poll() is None or training(cluster)):
+        time.sleep(0.2)
+    assert sweep.poll() == 130 and training(cluster) == [], "".join(printed)
+    errors = sweep.stderr.read()
+    assert "Traceback" not in errors and "FAILED" not in "".join(printed)
+    assert "interrupted: 3 of 3 runs did not finish" in errors
+    assert len([line for line in printed if " ... interrupted after " in line]) == 3
+
+
+def alive_workers(cluster) -> list[str]:
+    return [name for name, process in cluster.workers.items() if process.poll() is None]
+
+
+def training(cluster) -> list[str]:
+    """The training scripts running under the cluster's workers."""
+
+    def command_line(pid: str) -> str:
+        try:
+            return Path("/proc", pid, "cmdline").read_text(errors="replace").replace("\0", " ")
+        except OSError:  # ended meanwhile
+            return ""
+
+    pids = [pid for process in cluster.workers.values() for pid in process_tree(process.pid)]
+    return [pid for pid in pids if ".py --" in command_line(pid)]

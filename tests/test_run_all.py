@@ -21,6 +21,8 @@ from conftest import (
     assert_clean_error,
     make,
     png_size,
+    process_tree,
+    processes_of_group,
     run_command,
 )
 
@@ -463,36 +465,6 @@ def test_make_passes_paths_with_spaces_and_accents(stanford_tarball, tmp_path):
     assert (output / "RESULTS.md").exists()
 
 
-def processes_of_group(group: int) -> list[str]:
-    """The command lines of the processes of process group `group` still alive."""
-    alive = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == group and fields[0] != "Z":  # pgrp; not a zombie
-                alive.append((stat.parent / "cmdline").read_text().replace("\0", " "))
-        except (OSError, IndexError, ValueError):
-            pass
-    return alive
-
-
-def sweep_processes(pid: int) -> list[str]:
-    """The processes of the sweep started as `pid`: its group, and the training runs it
-    started in groups of their own (found as descendants)."""
-    children = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            pass
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo += children.get(found[-1], [])
-    return [p for p in map(str, found) if Path("/proc", p).exists()]
-
-
 def test_ctrl_c_stops_make_seeds_and_the_same_command_resumes_it(stanford_tarball, tmp_path):
     """SIGINT to make's process group (a terminal's Ctrl-C) in the middle of an epoch: the
     runs under way stop at their last finished epoch, the queued one never starts,
@@ -512,7 +484,7 @@ def test_ctrl_c_stops_make_seeds_and_the_same_command_resumes_it(stanford_tarbal
     while not any(": epoch 1/3 done" in line for line in printed):
         assert sweep.poll() is None and time.monotonic() < deadline, "".join(printed)
         time.sleep(0.1)
-    descendants = sweep_processes(sweep.pid)
+    descendants = process_tree(sweep.pid)
     os.killpg(sweep.pid, signal.SIGINT)  # as Ctrl-C: make's group, not the runs' groups
     signalled = time.monotonic()
     while time.monotonic() - signalled < 15 and (
