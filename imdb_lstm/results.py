@@ -103,8 +103,8 @@ def write(
         # The labels of the reviews evaluated (after --max-samples): a model that says the
         # same for every review scores the larger share (tools/compare.py says so).
         "test_labels": {
-            "positive": int((data.y_test == 1).sum()),
-            "negative": int((data.y_test != 1).sum()),
+            "positive": sum(int(label == 1) for label in data.y_test),
+            "negative": sum(int(label != 1) for label in data.y_test),
         },
         "jit_compile": model.jit_compile,
         **machine.provenance(),

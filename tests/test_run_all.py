@@ -440,11 +440,11 @@ def test_repeated_seeds_and_scripts_run_once(tmp_path, monkeypatch, capsys):
 
 def test_a_wrong_flag_is_one_line_before_any_run_starts(tmp_path):
     """EPOCHS=abc: the scripts' own parser, once, not a failed run per script."""
-    result = make("run-all", "EPOCHS=abc", f"OUTPUT={tmp_path}")
+    result = make("run-all", "EPOCHS=abc", f"OUTPUT={tmp_path / 'results'}")
     assert_clean_error(result, "argument --epochs: 'abc' is not a whole number")
-    assert list(tmp_path.iterdir()) == []  # no run started: no log, no lock
-    with pytest.raises(UserError, match="unrecognized arguments: --epoch 2"):
-        run_all.main(["--epoch", "2", "--output", str(tmp_path)])
+    assert not (tmp_path / "results").exists()  # no run started: no log, no lock
+    with pytest.raises(UserError, match="unrecognized arguments: --learning-rate 0.1"):
+        run_all.main(["--learning-rate", "0.1", "--output", str(tmp_path)])
 
 
 def test_make_passes_paths_with_spaces_and_accents(stanford_tarball, tmp_path):
