@@ -60,7 +60,7 @@ FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT))
 # Hide TensorFlow's C++ start-up chatter (no CUDA driver, oneDNN notices).
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 
-.PHONY: help venv notebook notebook-refresh run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-cluster bench-predict test test-backends test-cluster lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook notebook-refresh run-all reproduce seeds baseline compare check-resume stanford-csv bench bench-backends bench-jobs bench-cluster bench-predict bench-demo demo test test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -81,9 +81,12 @@ help:
 	@echo "make bench-cluster   time make seeds here against make seeds through a Dask cluster on 127.0.0.1"
 	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
 	@echo "make bench-predict  time labeling the CSV file CSV with MODEL against model.evaluate"
+	@echo "make demo        a page on 127.0.0.1:PORT to try every model of OUTPUT on your own review (docs/demo.md)"
+	@echo "make bench-demo  time the demo's answers to one review, one client and four at once"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
 	@echo "make test-cluster   make seeds on a Dask scheduler and two workers started on 127.0.0.1"
+	@echo "make test-browser   the demo page in headless Chromium (Debian's chromium and chromium-driver)"
 	@echo "variables: BACKEND=tensorflow|jax|torch DATA=path EPOCHS=N SEED=N (default: the scripts' own) MAX_SAMPLES=N OUTPUT=$(OUTPUT) VARIANT=$(VARIANT) SEEDS=\"$(SEEDS)\" JOBS=N (default: one per core) SCRIPTS=... CLUSTER=tcp://host:8786 (docs/cluster.md)"
 
 venv: $(VENV)/.installed
@@ -150,6 +153,17 @@ MODEL ?= $(OUTPUT)/cnn_lstm.keras
 bench-predict: venv
 	$(PY) -m tools.bench_predict --model $(call q,$(MODEL)) --csv $(call q,$(CSV)) --data $(call q,$(DATA)) --output $(call q,$(OUTPUT)/bench-predict)
 
+# A page on this machine to try the models of OUTPUT side by side (docs/demo.md).
+# PORT=8001 serves on another port; HOST=0.0.0.0 lets other machines use it too.
+PORT ?= 8000
+HOST ?= 127.0.0.1
+demo: venv
+	$(PY) -m tools.demo --output $(OUTPUT) --host $(HOST) --port $(PORT)
+
+# The demo's answer time for one review through the models of OUTPUT (docs/demo.md).
+bench-demo: venv
+	$(PY) -m tools.bench_demo --models $(OUTPUT) --output $(OUTPUT)/bench-demo
+
 bench: venv
 	$(PY) -m tools.bench --output $(call q,$(OUTPUT)) $(if $(DATA),--data $(call q,$(DATA)))
 
@@ -169,7 +183,7 @@ bench-cluster: venv $(VENV)/.cluster-installed
 	$(PY) -m tools.bench_cluster $(DATA_FLAGS) --output $(call q,$(OUTPUT)/bench-cluster)
 
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "not backends and not cluster" tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster" tests
 
 # The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
 # JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).
@@ -182,6 +196,11 @@ test-backends: venv
 # (tests/test_cluster.py; CI runs it after make test-backends).
 test-cluster: venv $(VENV)/.cluster-installed
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m cluster tests
+
+# The demo page in headless Chromium from the system packages (tests/test_demo.py; make
+# test skips it where there is no browser, this target fails instead).
+test-browser: venv
+	PYTHONDONTWRITEBYTECODE=1 REQUIRE_BROWSER=1 $(PY) -m pytest -q -p no:cacheprovider -m browser tests
 
 lint: venv
 	$(VENV)/bin/ruff check .

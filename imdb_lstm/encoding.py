@@ -64,8 +64,16 @@ class TextEncoding:
 
     def encode(self, text: str) -> np.ndarray:
         """START, then each word's index (OOV for words outside the vocabulary)."""
-        indices = [self.word_index.get(word, OOV_INDEX) for word in tokenize(text)]
-        return np.array([START_INDEX, *indices], dtype=np.int32)
+        return np.array([START_INDEX, *self.indices(tokenize(text))], dtype=np.int32)
+
+    def indices(self, words: list[str]) -> list[int]:
+        """Each word's index, OOV_INDEX for a word outside the vocabulary."""
+        return [self.word_index.get(word, OOV_INDEX) for word in words]
+
+    def words_cut(self, words: int) -> int:
+        """How many of a review's first words padding cuts: it keeps the last maxlen
+        numbers, and the start marker, before the words, goes first."""
+        return max(0, words - self.maxlen)
 
     def pad(self, sequences: list[np.ndarray]) -> np.ndarray:
         return pad_reviews(sequences, self.maxlen)
