@@ -158,11 +158,11 @@ bench-predict: venv
 PORT ?= 8000
 HOST ?= 127.0.0.1
 demo: venv
-	$(PY) -m tools.demo --output $(OUTPUT) --host $(HOST) --port $(PORT)
+	$(PY) -m tools.demo --output $(call q,$(OUTPUT)) --host $(HOST) --port $(PORT)
 
 # The demo's answer time for one review through the models of OUTPUT (docs/demo.md).
 bench-demo: venv
-	$(PY) -m tools.bench_demo --models $(OUTPUT) --output $(OUTPUT)/bench-demo
+	$(PY) -m tools.bench_demo --models $(call q,$(OUTPUT)) --output $(call q,$(OUTPUT)/bench-demo)
 
 bench: venv
 	$(PY) -m tools.bench --output $(call q,$(OUTPUT)) $(if $(DATA),--data $(call q,$(DATA)))
