@@ -2,20 +2,28 @@
 titles, number flags, durations. No Keras: the tools that only read results start fast."""
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 
 from imdb_lstm.errors import UserError
 
+# The exit code of a program stopped by Ctrl-C or SIGTERM, as a shell gives it for Ctrl-C
+# (128 + SIGINT).
+INTERRUPTED = 130
+
 
 def run(main: Callable[[], object]) -> None:
-    """Calls `main()` and turns a UserError into one line on stderr and exit code 1."""
+    """Calls `main()` and turns a UserError into one line on stderr and exit code 1, and
+    Ctrl-C or SIGTERM into "interrupted" and exit code 130, without a traceback."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped as by Ctrl-C
     try:
         main()
     except UserError as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
-        sys.exit("interrupted")
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
 
 
 def title(doc: str | None) -> str:
