@@ -165,6 +165,7 @@ REPORTS = {
     "docs/results/extensions/SEEDS.md": {"seeds": True, "beside": [RESULTS / "seeds"]},
     "docs/results/epochs-6/SEEDS.md": {"seeds": True},
     "docs/results/notebook/RESULTS.md": {},
+    "docs/results/notebook-zh-CN/RESULTS.md": {},
     "docs/results/seeds/7/RESULTS.md": {},
     "docs/results/jax-seed7/RESULTS.md": {},
     "docs/results/run-all-jobs/jobs-1/RESULTS.md": {},
