@@ -46,10 +46,13 @@ CLUSTER_VENV := $(if $(CLUSTER),$(VENV)/.cluster-installed)
 
 # RESTART=1 throws away the checkpoints of interrupted runs instead of resuming them.
 RESTART ?=
-DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(DATA)) \
+# A path as one shell word, whatever it holds (spaces, quotes, non-ASCII): make passes
+# DATA, OUTPUT, CSV and MODEL to the shell as $(call q,...).
+q = '$(subst ','\'',$(1))'
+DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(call q,$(DATA))) \
 	$(if $(MAX_SAMPLES),--max-samples $(MAX_SAMPLES)) $(if $(RESTART),--restart)
 SEED_FLAG := $(if $(SEED),--seed $(SEED))
-FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)
+FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT))
 
 .PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare check-resume stanford-csv bench bench-backends bench-jobs bench-demo demo test test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
@@ -107,13 +110,13 @@ reproduce: venv
 # Resumable: runs already done with the same flags are skipped.
 seeds: venv $(CLUSTER_VENV)
 	$(PY) -m tools.run_all --seeds $(SEEDS) $(JOBS_FLAG) $(CLUSTER_FLAG) --scripts $(SCRIPTS) $(DATA_FLAGS) \
-		--output $(OUTPUT)/seeds
+		--output $(call q,$(OUTPUT)/seeds)
 
 # Executed copies of tutorial.ipynb and tutorial.zh-CN.ipynb (NOTEBOOKS=... for one) in
 # OUTPUT/notebook/; the tracked notebooks stay as they are.
 NOTEBOOKS ?=
 notebook: venv
-	$(PY) -m tools.notebook $(NOTEBOOKS) $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/notebook
+	$(PY) -m tools.notebook $(NOTEBOOKS) $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/notebook)
 
 # The tracked notebooks executed in place with their own parameters, for the outputs
 # committed: put the data in data/ first (README), then commit them.
@@ -124,39 +127,39 @@ notebook-refresh: venv
 # make seeds' runs (OUTPUT/seeds/SEEDS.md).
 OVER_SEEDS ?=
 compare: venv
-	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(OUTPUT)/seeds,--results $(OUTPUT))
+	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(call q,$(OUTPUT)/seeds),--results $(call q,$(OUTPUT)))
 
 check-resume: venv
-	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/check-resume
+	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/check-resume)
 
 CSV ?= reviews.csv
 stanford-csv: venv
-	$(PY) -m tools.stanford_csv $(DATA) $(CSV)
+	$(PY) -m tools.stanford_csv $(call q,$(DATA)) $(call q,$(CSV))
 
 # A page on this machine to try the models of OUTPUT side by side (docs/demo.md).
 # PORT=8001 serves on another port; HOST=0.0.0.0 lets other machines use it too.
 PORT ?= 8000
 HOST ?= 127.0.0.1
 demo: venv
-	$(PY) -m tools.demo --output $(OUTPUT) --host $(HOST) --port $(PORT)
+	$(PY) -m tools.demo --output $(call q,$(OUTPUT)) --host $(HOST) --port $(PORT)
 
 # The demo's answer time for one review through the models of OUTPUT (docs/demo.md).
 bench-demo: venv
-	$(PY) -m tools.bench_demo --models $(OUTPUT) --output $(OUTPUT)/bench-demo
+	$(PY) -m tools.bench_demo --models $(call q,$(OUTPUT)) --output $(call q,$(OUTPUT)/bench-demo)
 
 # The benchmarks of tools/bench.py, one subcommand each.
 bench: venv
-	$(PY) -m tools.bench steps --output $(OUTPUT)
+	$(PY) -m tools.bench steps --output $(call q,$(OUTPUT))
 
 # One training step of every variant under TensorFlow, JAX and PyTorch, round by round.
 bench-backends: venv
 	$(MAKE) venv BACKEND=jax
 	$(MAKE) venv BACKEND=torch
-	$(PY) -m tools.bench backends --output $(OUTPUT)/bench-backends
+	$(PY) -m tools.bench backends --output $(call q,$(OUTPUT)/bench-backends)
 
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv
-	$(PY) -m tools.bench jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(OUTPUT)/bench-jobs
+	$(PY) -m tools.bench jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/bench-jobs)
 
 test: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster" tests

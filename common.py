@@ -88,7 +88,7 @@ class Run:
         self.callbacks: list[keras.callbacks.Callback] = [self.log]
         if self.args.progress:
             files.check_appendable(Path(self.args.progress))  # before training, not after it
-            self.callbacks.append(progress.writer_callback(self.args.progress))
+            self.callbacks += progress.writer_callbacks(self.args.progress)
 
     def load_imdb(self, num_words: int, maxlen: int) -> ImdbData:
         """The reviews (`load_imdb`), and the run's checkpoint, saved after each epoch."""

@@ -7,16 +7,19 @@ damaged one, is encoded again, with one line saying why."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from imdb_lstm import progress
 from imdb_lstm.encoding import TOKENIZER, TextEncoding
 from imdb_lstm.files import atomic_path
 
@@ -74,6 +77,37 @@ def cached(
     and cache version."""
     key = f"{source.resolve()}|{fingerprint}|{num_words}"
     cache = keras_cache_dir() / f"imdb-lstm-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    with _encoding_lock(cache):
+        return _cached(cache, source, maxlen, encode)
+
+
+@contextmanager
+def _encoding_lock(cache: Path) -> Iterator[None]:
+    """Held while a process looks for, or makes, the entry `cache`: of several runs
+    started together (make run-all), one encodes the reviews and the others wait, then
+    read its entry. An flock, which the kernel releases however the process ends; none
+    where the cache folder cannot be written (each run then encodes for itself)."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(cache.with_name(cache.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("Waiting for another run encoding the same reviews ...", flush=True)
+            progress.note(event="waiting")
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _cached(
+    cache: Path, source: Path, maxlen: int, encode: Callable[[], tuple[Split, Split, TextEncoding]]
+) -> tuple[Split, Split, TextEncoding]:
     if cache.exists():
         try:
             made_by = _made_by(cache)
@@ -83,6 +117,7 @@ def cached(
         except _DAMAGED as error:
             print(f"The cached encoding {cache} is damaged ({error}).")
     print(f"Encoding the reviews in {source} (cached for later runs) ...", flush=True)
+    progress.note(event="encoding", source=str(source))
     encoded = encode()
     try:
         _save(cache, *encoded)

@@ -3,15 +3,22 @@ titles, number flags, durations. No Keras: the tools that only read results star
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable
 
 from imdb_lstm.errors import UserError
 
+# The exit code of a program stopped by Ctrl-C or SIGTERM, as a shell gives it for Ctrl-C
+# (128 + SIGINT).
+INTERRUPTED = 130
+
 
 def run(main: Callable[[], object]) -> None:
-    """Calls `main()` and turns a UserError into one line on stderr and exit code 1; a
-    reader that closed the pipe (`| head -1`) ends the program quietly."""
+    """Calls `main()` and turns a UserError into one line on stderr and exit code 1,
+    Ctrl-C or SIGTERM into "interrupted" and exit code 130, without a traceback; a reader
+    that closed the pipe (`| head -1`) ends the program quietly."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped as by Ctrl-C
     try:
         try:
             main()
@@ -20,7 +27,8 @@ def run(main: Callable[[], object]) -> None:
     except UserError as error:
         sys.exit(f"error: {error}")
     except KeyboardInterrupt:
-        sys.exit("interrupted")
+        print("interrupted", file=sys.stderr)
+        sys.exit(INTERRUPTED)
     except BrokenPipeError:
         # What is still buffered would fail again when Python exits: send it nowhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

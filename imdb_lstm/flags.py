@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from imdb_lstm.cli import positive_int, seed_number, title
+from imdb_lstm.errors import UserError
 
 # The header constants of a script and the flags they are the defaults of.
 SETTINGS = {"EPOCHS": "epochs", "BATCH_SIZE": "batch_size", "SEED": "seed"}
@@ -27,7 +28,10 @@ def script_settings(script: str | Path) -> dict[str, int]:
     }
     missing = sorted(set(SETTINGS.values()) - set(found))
     if missing:
-        raise ValueError(f"{script} does not set {', '.join(missing)} in its header")
+        raise UserError(
+            f"{script} sets no {', '.join(name.upper() for name in missing)} in its header: "
+            "not one of the tutorial's scripts"
+        )
     return found
 
 

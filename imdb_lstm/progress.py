@@ -2,7 +2,9 @@
 file as JSON lines, and tools/run_all.py reads the files of the runs it started (its
 board, tools/board.py, shows them).
 
-A run writes {"event": "start", ...} when training begins, {"event": "step", ...} at most
+A run writes {"event": "encoding"} when it encodes the reviews (once for all runs: the
+others write {"event": "waiting"} and then read the cache, imdb_lstm/cache.py),
+{"event": "start", ...} when training begins, {"event": "step", ...} at most
 once a second, {"event": "epoch", ...} when an epoch has finished (after its checkpoint
 is saved) and {"event": "evaluate"} when the test set is evaluated. No Keras is needed
 to read them.
@@ -16,6 +18,14 @@ from pathlib import Path
 from typing import IO, Any
 
 STEP_INTERVAL = 1.0  # seconds between step lines
+_file: IO[str] | None = None  # this process's progress file, once writer_callbacks opened it
+
+
+def note(**event: Any) -> None:
+    """Adds `event` to this process's progress file, if it has one."""
+    if _file is not None:
+        _file.write(json.dumps(event) + "\n")
+        _file.flush()
 
 
 class Reader:
@@ -36,19 +46,22 @@ class Reader:
         return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
 
-def writer_callback(path: str) -> Any:
-    """A Keras callback that writes the run's progress to `path` (see the docstring)."""
+def writer_callbacks(path: str) -> list[Any]:
+    """For a run whose output goes to a log: a Keras callback that writes the run's
+    progress to `path` (see the docstring), and Keras's progress as one plain line per
+    epoch (its bar's control characters and redraws are for a terminal)."""
     import keras
+
+    global _file
+    _file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (for the process's life)
 
     class ProgressFile(keras.callbacks.Callback):
         def __init__(self) -> None:
             super().__init__()
-            self.file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115
             self.last_step = 0.0
 
         def write(self, **event: Any) -> None:
-            self.file.write(json.dumps(event) + "\n")
-            self.file.flush()
+            note(**event)
 
         def on_train_begin(self, logs: dict | None = None) -> None:
             self.start, self.steps_done = time.monotonic(), 0
@@ -78,4 +91,9 @@ def writer_callback(path: str) -> Any:
         def on_test_begin(self, logs: dict | None = None) -> None:
             self.write(event="evaluate")
 
-    return ProgressFile()
+    class EpochLines(keras.callbacks.ProgbarLogger):
+        def set_params(self, params: dict) -> None:
+            quiet = not params["verbose"]  # evaluate's verbose=0 stays
+            super().set_params(params if quiet else params | {"verbose": 2})  # a line an epoch
+
+    return [ProgressFile(), EpochLines()]

@@ -115,6 +115,12 @@ def write(
         "train_reviews": len(data.y_train),
         "test_reviews": len(data.y_test),
         "split": data.split,
+        # The labels of the reviews evaluated (after --max-samples): a model that says the
+        # same for every review scores the larger share (tools/compare.py says so).
+        "test_labels": {
+            "positive": sum(int(label == 1) for label in data.y_test),
+            "negative": sum(int(label != 1) for label in data.y_test),
+        },
         "jit_compile": model.jit_compile,
         **machine.provenance(),
     }

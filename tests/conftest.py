@@ -218,3 +218,33 @@ def assert_clean_error(result: subprocess.CompletedProcess, *fragments: str) -> 
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def processes_of_group(group: int) -> list[str]:
+    """The command lines of the processes of process group `group` still alive."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group and fields[0] != "Z":  # pgrp; not a zombie
+                alive.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+        except (OSError, IndexError, ValueError):
+            pass
+    return alive
+
+
+def process_tree(pid: int) -> list[str]:
+    """The ids of `pid` and its descendants, whatever their process groups (a sweep's
+    training runs have their own)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return [p for p in map(str, found) if Path("/proc", p).exists()]

@@ -165,6 +165,7 @@ REPORTS = {
     "docs/results/extensions/SEEDS.md": {"seeds": True, "beside": [RESULTS / "seeds"]},
     "docs/results/epochs-6/SEEDS.md": {"seeds": True},
     "docs/results/notebook/RESULTS.md": {},
+    "docs/results/notebook-zh-CN/RESULTS.md": {},
     "docs/results/seeds/7/RESULTS.md": {},
     "docs/results/jax-seed7/RESULTS.md": {},
     "docs/results/run-all-jobs/jobs-1/RESULTS.md": {},
@@ -413,7 +414,7 @@ def test_every_tool_has_a_make_target_and_a_row_in_the_readme():
     """A tool nobody can find is dead code: each is run by a make target (or, for the
     modules the tools share, imported by one) and named in the README's file table."""
     makefile, readme = (ROOT / "Makefile").read_text(), (ROOT / "README.md").read_text()
-    shared = {"board", "cluster"}  # modules of the tools, not tools
+    shared = {"board", "cluster", "processes"}  # modules of the tools, not tools
     tools = sorted(p.stem for p in (ROOT / "tools").glob("*.py") if p.stem != "__init__")
     assert [t for t in tools if t not in shared and f"-m tools.{t}" not in makefile] == []
     assert [t for t in tools if f"{t}.py" not in readme] == []

@@ -7,15 +7,21 @@ import io
 import json
 import subprocess
 import sys
+import threading
+import time
 
+import numpy as np
 import pytest
 from conftest import ROOT, TUTORIAL_SETTINGS, run_command
 
-from imdb_lstm import progress, resume
+from imdb_lstm import cache, progress, resume
+from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS
 from tools import board
 from tools.check_resume import kill_in_second_epoch
+
+ENCODING = TextEncoding({"good": 4, "bad": 5}, 10, 5)
 
 # Two epochs of 4 steps each on 64 reviews: a kill after the first epoch lands in the second.
 FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
@@ -323,6 +329,40 @@ def test_off_a_terminal_the_board_prints_finished_epochs_only(two_runs):
         + "x" * 150
         + "\n"
     )
+
+
+def test_runs_started_together_encode_the_reviews_once(tmp_path, capsys, monkeypatch):
+    """The first run encodes (the board says so), the second waits for its cache entry."""
+    encoded, first_began = [], threading.Event()
+
+    def encode():
+        first_began.set()
+        time.sleep(1)  # the second run asks for the entry meanwhile
+        encoded.append(1)
+        return ([np.array([1, 4])], np.array([1])), ([np.array([1, 5])], np.array([0])), ENCODING
+
+    progress_file = tmp_path / "run.progress"
+    monkeypatch.setattr(progress, "_file", open(progress_file, "a"))  # noqa: SIM115
+    source = tmp_path / "reviews.csv"
+    source.write_text("review,sentiment\n")
+    results = []
+    first = threading.Thread(
+        target=lambda: results.append(cache.cached(source, "f", 10, 5, encode))
+    )
+    first.start()
+    first_began.wait(10)
+    results.append(cache.cached(source, "f", 10, 5, encode))
+    first.join()
+    assert len(encoded) == 1 and len(results) == 2
+    printed = capsys.readouterr().out
+    assert "Waiting for another run encoding the same reviews ..." in printed
+    run = board.RunProgress("[1/2] lstm_basic.py", progress_file)
+    lines = [run.epoch_line(event) for event in run.update()]
+    assert lines == [
+        f"[1/2] lstm_basic.py: encoding the reviews in {source} (once for every run, cached "
+        "for later runs)"
+    ]
+    assert "  waiting for the run encoding the reviews  " in run.line()
 
 
 def test_a_progress_line_still_being_written_waits(tmp_path):

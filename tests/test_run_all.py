@@ -2,12 +2,29 @@
 end once, the rest in-process."""
 
 import json
+import os
+import re
 import shutil
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD, ROOT, TINY, TINY_MAKE, make, png_size, run_command
+from conftest import (
+    ONE_THREAD,
+    ROOT,
+    TINY,
+    TINY_MAKE,
+    assert_clean_error,
+    make,
+    png_size,
+    process_tree,
+    processes_of_group,
+    run_command,
+)
 
 from imdb_lstm import cli, results
 from imdb_lstm import flags as script_flags
@@ -27,18 +44,28 @@ def test_run_all_trains_every_variant_and_compares_them(run_all_output):
     printed = (run_all_output / "make.log").read_text()
     for i, script in enumerate(SCRIPTS + EXTENSION_SCRIPTS, start=1):
         assert (run_all_output / f"{Path(script).stem}.json").exists()
-        assert f"[{i}/7] {script} ... " in printed
+        # The result reads as a result, not as progress.
+        assert re.search(rf"^\[{i}/7\] {script} \.\.\. accuracy \d+\.\d\d% in ", printed, re.M)
     rows = table_rows((run_all_output / "RESULTS.md").read_text())
     assert [row[0] for row in rows] == VARIANTS + EXTENSIONS
     width, height = png_size((run_all_output / "curves.png").read_bytes())
     assert width > 1000 and height > 400
 
 
+def test_the_logs_are_written_for_reading(run_all_output):
+    """No control characters or progress bars: a line per epoch, as Keras's verbose=2."""
+    for script in SCRIPTS:
+        log = (run_all_output / f"{Path(script).stem}.log").read_text()
+        assert "\x1b" not in log and "\r" not in log and "\b" not in log
+        assert re.findall(r"^Epoch (\d)/2$", log, re.M) == ["1", "2"]
+        assert len(re.findall(r"^2/2 - \d+s - ", log, re.M)) == 2  # two batches an epoch
+
+
 def fake_run_script(results: dict[str, float]):
     """A stand-in for run_all.run_script: writes the results of the scripts named in
     `results` as if they had run, and fails the others."""
 
-    def run_script(job, jobs=1, board=None):
+    def run_script(job, runs):
         variant = job.script.removesuffix(".py")
         if variant not in results:
             print(f"{job.label} ... FAILED (exit code 1) after 0s")
@@ -71,11 +98,16 @@ def test_a_failing_variant_does_not_stop_the_others(tmp_path, monkeypatch, capsy
 def test_a_failed_variant_leaves_no_stale_results(tmp_path, capsys):
     old = fake_run("lstm_dropout_layers", 0.99)
     (tmp_path / "lstm_dropout_layers.json").write_text(json.dumps(old))
+    (tmp_path / "RESULTS.md").write_text("# Results\n| lstm_dropout_layers | 1 | 99.00% |\n")
+    (tmp_path / "curves.png").write_bytes(b"the old picture")
     failing = tmp_path / "lstm_dropout_layers.py"
     failing.write_text("import sys\nsys.exit('error: no data')\n")
     assert run_all.main(["--scripts", str(failing), "--output", str(tmp_path)]) == 1
     assert "FAILED (exit code 1)" in capsys.readouterr().out
-    assert not (tmp_path / "RESULTS.md").exists()  # nothing succeeded: no report
+    # Nothing succeeded: no report, and the last one set aside beside the results.
+    assert not (tmp_path / "RESULTS.md").exists() and not (tmp_path / "curves.png").exists()
+    assert (tmp_path / "RESULTS.md.previous").read_text().startswith("# Results")
+    assert (tmp_path / "curves.png.previous").read_bytes() == b"the old picture"
     # The old results are kept aside, not shown as this run's.
     assert not (tmp_path / "lstm_dropout_layers.json").exists()
     assert json.loads((tmp_path / "lstm_dropout_layers.json.previous").read_text()) == old
@@ -94,7 +126,7 @@ def test_failed_variants_are_marked_in_the_report(tmp_path):
 
 def test_a_script_that_exits_0_without_results_counts_as_failed(tmp_path, capsys):
     quiet = tmp_path / "quiet.py"
-    quiet.write_text("print('done, honestly')\n")
+    quiet.write_text("EPOCHS = 3\nBATCH_SIZE = 64\nSEED = 7\nprint('done, honestly')\n")
     assert run_all.main(["--scripts", str(quiet), "--output", str(tmp_path / "out")]) == 1
     captured = capsys.readouterr()
     assert "FAILED (exit code 0, but it wrote no" in captured.out
@@ -394,3 +426,131 @@ def test_make_run_all_exits_non_zero_when_a_run_fails(tmp_path):
     result = make("run-all", "SCRIPTS=no_such_variant.py", f"OUTPUT={tmp_path}")
     assert result.returncode != 0
     assert "1 of 1 failed: no_such_variant.py" in result.stderr
+
+
+def test_repeated_seeds_and_scripts_run_once(tmp_path, monkeypatch, capsys):
+    """SEEDS="1 1" would start the same run twice at once, into one folder."""
+    ran = []
+    monkeypatch.setattr(run_all, "run_script", lambda job, runs: ran.append(job.label))
+    monkeypatch.setattr(compare, "main", lambda argv: None)
+    argv = ["--seeds", "1", "1", "2", "--scripts", "lstm_basic.py", "lstm_basic.py"]
+    run_all.main([*argv, "--output", str(tmp_path)])
+    assert sorted(ran) == ["[1/2] lstm_basic seed 1", "[2/2] lstm_basic seed 2"]
+    printed = capsys.readouterr().out
+    assert "seed 1 given 2 times: it runs once" in printed
+    assert "script lstm_basic.py given 2 times: it runs once" in printed
+
+
+def test_a_wrong_flag_is_one_line_before_any_run_starts(tmp_path):
+    """EPOCHS=abc: the scripts' own parser, once, not a failed run per script."""
+    result = make("run-all", "EPOCHS=abc", f"OUTPUT={tmp_path / 'results'}")
+    assert_clean_error(result, "argument --epochs: 'abc' is not a whole number")
+    assert not (tmp_path / "results").exists()  # no run started: no log, no lock
+    with pytest.raises(UserError, match="unrecognized arguments: --learning-rate 0.1"):
+        run_all.main(["--learning-rate", "0.1", "--output", str(tmp_path)])
+
+
+def test_make_passes_paths_with_spaces_and_accents(stanford_tarball, tmp_path):
+    """DATA, CSV and OUTPUT as a reader names them (the README's "IMDB Dataset.csv")."""
+    folder = tmp_path / "my data, é"
+    folder.mkdir()
+    data = folder / "aclImdb v1 é.tar.gz"
+    shutil.copy(stanford_tarball, data)
+    csv = folder / "IMDB Dataset's reviews.csv"
+    result = make("stanford-csv", f"DATA={data}", f"CSV={csv}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert csv.read_text().count("\n") > 100
+    output = tmp_path / "résultats 1"
+    output.mkdir()
+    (output / "lstm_basic.json").write_text(json.dumps(fake_run("lstm_basic", 0.87)))
+    result = make("compare", f"OUTPUT={output}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (output / "RESULTS.md").exists()
+
+
+def test_ctrl_c_stops_make_seeds_and_the_same_command_resumes_it(stanford_tarball, tmp_path):
+    """SIGINT to make's process group (a terminal's Ctrl-C) in the middle of an epoch: the
+    runs under way stop at their last finished epoch, the queued one never starts,
+    nothing is left 15 s later, and the same command resumes the runs it cut."""
+    variables = ["SCRIPTS=lstm_basic.py", "SEEDS=1 2 3", "JOBS=2", "EPOCHS=3", "MAX_SAMPLES=100"]
+    command = ["make", "-o", ".venv/.installed", "seeds", f"PY={sys.executable}"]
+    command += [f"DATA={stanford_tarball}", f"OUTPUT={tmp_path}", *variables]
+    environment = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
+    sweep = subprocess.Popen(
+        command, cwd=ROOT, env=environment, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    printed: list[str] = []
+    reader = threading.Thread(target=lambda: printed.extend(sweep.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while not any(": epoch 1/3 done" in line for line in printed):
+        assert sweep.poll() is None and time.monotonic() < deadline, "".join(printed)
+        time.sleep(0.1)
+    descendants = process_tree(sweep.pid)
+    os.killpg(sweep.pid, signal.SIGINT)  # as Ctrl-C: make's group, not the runs' groups
+    signalled = time.monotonic()
+    while time.monotonic() - signalled < 15 and (
+        sweep.poll() is None or any(Path("/proc", p).exists() for p in descendants)
+    ):
+        time.sleep(0.2)
+    left = [p for p in descendants if Path("/proc", p).exists()]
+    assert sweep.poll() is not None and not left and not processes_of_group(sweep.pid), left
+    reader.join(5)
+    errors = sweep.stderr.read()
+    # make, stopped by SIGINT, ends by it (a shell says 130); the sweep said 130 to make.
+    assert sweep.returncode == -signal.SIGINT, errors
+    assert "Error 130" in errors or "Interrupt" in errors, errors
+    assert "Traceback" not in errors and "FAILED" not in "".join(printed)
+    assert (
+        "interrupted: 3 of 3 runs did not finish (lstm_basic seed 1, lstm_basic seed 2, "
+        "lstm_basic seed 3); the same command resumes them"
+    ) in errors
+    cut = [line for line in printed if " ... interrupted after " in line]
+    assert len(cut) == 2, "".join(printed)  # the two under way; seed 3 never started
+    assert not (tmp_path / "seeds" / "3").exists()
+
+    again = make("seeds", f"DATA={stanford_tarball}", f"OUTPUT={tmp_path}", *variables)
+    assert again.returncode == 0, again.stderr[-2000:]
+    for seed in (1, 2):
+        log = (tmp_path / "seeds" / str(seed) / "lstm_basic.log").read_text()
+        assert re.search(r"resuming from epoch [23] of 3", log), log
+        run = json.loads((tmp_path / "seeds" / str(seed) / "lstm_basic.json").read_text())
+        assert run["resumed_from_epoch"] in (2, 3) and len(run["history"]["loss"]) == 3
+
+
+def test_a_report_whose_accuracy_is_the_larger_class_says_nothing_was_learned(tmp_path):
+    """MAX_SAMPLES=200: 55.00% for every variant, the share of the larger class."""
+    labels = {"positive": 90, "negative": 110}
+    for run in [
+        fake_run("lstm_basic", 0.55, test_labels=labels, test_reviews=200),
+        fake_run("cnn_lstm", 0.61, test_labels=labels, test_reviews=200),
+    ]:
+        (tmp_path / f"{run['variant']}.json").write_text(json.dumps(run))
+    compare.main(["--results", str(tmp_path)])
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert (
+        "- **Not learned yet**: the test accuracy of lstm_basic is 55.00%, the share of the "
+        "larger class in the test reviews"
+    ) in report
+    assert "cnn_lstm is" not in report
+
+
+def test_curves_of_one_epoch_have_one_tick_and_no_legend_over_a_point(tmp_path):
+    runs = [
+        fake_run(variant, 0.5 + i / 10, history={"loss": [0.69], "accuracy": [0.5 + i / 100]},
+                 epochs=1, epoch_seconds=[60.0])
+        for i, variant in enumerate(VARIANTS)
+    ]  # fmt: skip
+    figure = compare.figure(runs)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for axes in figure.axes:
+        legend = axes.get_legend().get_window_extent(renderer)
+        for artist in [*axes.lines, *axes.collections]:
+            points = artist.get_offsets() if hasattr(artist, "get_offsets") else artist.get_xydata()
+            for x, y in axes.transData.transform(points):
+                assert not legend.contains(x, y), axes.get_title()
+    for axes in figure.axes[1:]:  # the training curves
+        low, high = axes.get_xlim()
+        assert [t for t in axes.get_xticks() if low <= t <= high] == [1]

@@ -18,6 +18,18 @@ from imdb_lstm.cli import duration
 from imdb_lstm.progress import Reader
 
 
+def result_line(label: str, result: dict, elapsed: str) -> str:
+    """A finished run, said so that it does not read as progress."""
+    return f"{label} ... accuracy {result['test_accuracy'] * 100:.2f}% in {elapsed}"
+
+
+def interrupted_line(label: str, elapsed: str) -> str:
+    return (
+        f"{label} ... interrupted after {elapsed}: the same command resumes it from its "
+        "last finished epoch"
+    )
+
+
 class RunProgress:
     """What one run has reported so far, as one line of the board."""
 
@@ -26,13 +38,20 @@ class RunProgress:
         self.epochs = self.steps = self.epoch = self.step = 0
         self.train_seconds = self.steps_done = 0
         self.evaluating = False
+        self.preparing = "starting"  # until training starts: what the run is doing
 
     def update(self) -> list[dict[str, Any]]:
-        """Takes in the run's new events; returns the epochs that finished."""
+        """Takes in the run's new events; returns those that make a line of their own:
+        the epochs that finished, the start of the reviews' encoding."""
         finished = []
         for event in self.reader.new_events():
             kind = event["event"]
-            if kind == "start":
+            if kind == "encoding":
+                self.preparing = "encoding the reviews, once for every run"
+                finished.append(event)
+            elif kind == "waiting":
+                self.preparing = "waiting for the run encoding the reviews"
+            elif kind == "start":
                 self.epochs, self.steps = event["epochs"], event["steps"]
             elif kind == "step":
                 self.epoch, self.step = event["epoch"], event["step"]
@@ -55,7 +74,7 @@ class RunProgress:
         if self.evaluating:
             return f"{self.label}  evaluating  elapsed {elapsed}"
         if not self.epochs:
-            return f"{self.label}  starting  elapsed {elapsed}"
+            return f"{self.label}  {self.preparing}  elapsed {elapsed}"
         left = self.seconds_left()
         return (
             f"{self.label}  epoch {max(self.epoch, 1)}/{self.epochs}  "
@@ -64,6 +83,11 @@ class RunProgress:
         )
 
     def epoch_line(self, event: dict[str, Any]) -> str:
+        if event["event"] == "encoding":
+            return (
+                f"{self.label}: encoding the reviews in {event['source']} (once for every run, "
+                "cached for later runs)"
+            )
         logs = "".join(f" - {name} {value:.4f}" for name, value in event["logs"].items())
         done = duration(event["seconds"])
         return f"{self.label}: epoch {event['epoch']}/{self.epochs} done in {done}{logs}"
@@ -108,9 +132,12 @@ class Board:
             self.runs[label] = RunProgress(label, path)
 
     def finish(self, label: str, text: str) -> None:
-        """Takes a finished run off the board, its last epochs and `text` printed."""
+        """Takes a finished run off the board (if on it), its last epochs and `text`
+        printed."""
         with self.lock:
-            self._print_finished_epochs(self.runs.pop(label))
+            run = self.runs.pop(label, None)
+            if run:
+                self._print_finished_epochs(run)
             self._print(text)
 
     def say(self, text: str) -> None:

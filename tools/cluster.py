@@ -7,14 +7,22 @@ through Dask's events and its results, log and model come back as the task's res
 are written into the driver's output folder atomically. A run whose worker dies is
 retried on another (Dask's own resilience); the driver counts each run once, when its
 task's result arrives. docs/cluster.md has the commands.
+
+The task's code (this module's worker half, and imdb_lstm/progress.py and
+tools/processes.py, which it uses) goes to the cluster by value, pickled with
+cloudpickle: the scheduler and the workers need the requirements only, never this
+project on their import path. The workers need the checkout as their working folder
+(the scripts), which `worker_problem` checks once per sweep.
 """
 
 from __future__ import annotations
 
-import ctypes
+import asyncio
+import functools
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,21 +32,23 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from imdb_lstm import files, threads
+from imdb_lstm import files, progress, threads
 from imdb_lstm.cli import duration
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import run_files
-from imdb_lstm.progress import Reader
-from tools.board import Board
+from tools import processes
+from tools.board import Board, interrupted_line, result_line
 
 # Long enough for a scheduler across a network, short enough that a wrong or missing
 # one is said well within half a minute.
 CONNECT_SECONDS = 10
 # In an output folder the driver shares with a worker: proves it is the same folder.
 SHARED_MARK = ".imdb-lstm-cluster"
+# Seconds between a worker's looks at its run: new progress to send, a stop to pass on.
+POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class Task:
     mark: str  # what SHARED_MARK holds there
     threads: int  # the --nthreads of the workers the environment was made for
     environment: dict[str, str]  # the thread settings and the Keras backend
-    topic: str  # the Dask event topic the run's progress goes to
+    topic: str  # the Dask event topic the run's progress goes to; its stop Event's name
 
 
 # ---------------------------------------------------------------------------
@@ -61,14 +71,18 @@ class Task:
 
 def train(task: Task) -> dict[str, Any]:
     """Runs the task's script in a subprocess of this worker, its progress sent to the
-    driver as it comes; its exit code, worker, seconds and files (results, model, log)."""
-    from distributed import get_worker
+    driver as it comes, stopped when the driver stops the sweep; its exit code, worker,
+    seconds and files (results, model, log), and whether it was stopped."""
+    from distributed import Event, get_worker
 
     worker = get_worker()
     name = str(worker.name)
     refusal = check_worker(task, worker.state.nthreads, name)
     if refusal:
         return {"worker": name, "error": refusal}
+    stop = Event(task.topic)
+    if stop.is_set():  # the sweep stopped before this run began
+        return {"worker": name, "interrupted": True}
     shared = Path(task.output, SHARED_MARK).is_file() and (
         Path(task.output, SHARED_MARK).read_text() == task.mark
     )
@@ -78,23 +92,24 @@ def train(task: Task) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="imdb-lstm-run-") as scratch:
         # In a shared folder the run checkpoints where a retry elsewhere finds it.
         output = Path(task.output) if shared else Path(scratch)
-        kept_here = run_files(Path(scratch), stem)
-        progress, log = kept_here.progress, kept_here.log
+        progress_file, log = Path(scratch, f"{stem}.progress"), Path(scratch, f"{stem}.log")
         command = [sys.executable, task.script, *task.flags, "--output", str(output)]
-        command += ["--progress", str(progress)]
+        command += ["--progress", str(progress_file)]
         environment = os.environ | task.environment | {"PYTHONPATH": os.getcwd()}
 
         def send(event: dict[str, Any]) -> None:
             worker.log_event(task.topic, {"label": task.label, "progress": event})
 
         start = time.perf_counter()
-        code = run_sending_progress(command, environment, log, progress, send)
-        made = run_files(output, stem)
-        # The model first: the JSON says "done".
-        found = {p.name: p.read_bytes() for p in (made.model, made.results) if p.exists()}
+        code, stopped = run_sending_progress(command, environment, log, progress_file, send, stop)
+        # The model first: the JSON says "done". (Names as paths.run_files makes them: the
+        # worker imports nothing of the project.)
+        names = [f"{stem}.keras", f"{stem}.json"]
+        found = {n: (output / n).read_bytes() for n in names if (output / n).exists()}
         return {
             "worker": name,
             "code": code,
+            "interrupted": stopped,
             "seconds": time.perf_counter() - start,
             "files": {log.name: log.read_bytes(), **found},
         }
@@ -112,44 +127,54 @@ def check_worker(task: Task, nthreads: int, name: str) -> str | None:
     return None
 
 
+def worker_problem(scripts: list[str], backend: str, dask_worker: Any = None) -> str | None:
+    """What this worker lacks to train `scripts` under `backend`, or None: run on every
+    worker once, before a sweep sends anything."""
+    name = f"worker {dask_worker.name} ({dask_worker.address})" if dask_worker else "a worker"
+    missing = [script for script in scripts if not Path(script).is_file()]
+    if missing:
+        return (
+            f"{name} has no {', '.join(missing)} in {os.getcwd()}: start it from the "
+            "checkout (docs/cluster.md)"
+        )
+    for module in ("keras", backend):
+        if find_spec(module) is None:
+            return (
+                f"{name} cannot import {module} with {sys.executable}: start it from the "
+                "checkout's .venv (docs/cluster.md)"
+            )
+    return None
+
+
 def run_sending_progress(
     command: list[str],
     environment: dict[str, str],
     log: Path,
-    progress: Path,
+    progress_file: Path,
     send: Callable[[dict[str, Any]], None],
-) -> int:
-    """Runs `command`, its output in `log`, sending each line it adds to `progress`."""
-    reader = Reader(progress)
+    stop: Any,
+) -> tuple[int, bool]:
+    """Runs `command`, its output in `log`, sending each line it adds to `progress_file`;
+    once `stop` (a Dask Event) is set, the run gets SIGINT and STOP_SECONDS to end, then
+    SIGKILL. Its exit code, and whether it was stopped."""
+    reader = progress.Reader(progress_file)
+    deadline = None
     with open(log, "wb") as output:
-        process = subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=environment,
-            preexec_fn=die_with_worker(),
+        process = processes.start_run(
+            command, stdout=output, stderr=subprocess.STDOUT, env=environment
         )
-        while True:
-            try:
-                process.wait(timeout=0.5)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            finally:
-                for event in reader.new_events():
-                    send(event)
-    return process.returncode
-
-
-def die_with_worker() -> Callable[[], None] | None:
-    """For the script's process: killed with its worker (Linux), so that a killed
-    worker's run does not train on beside its retry."""
-    if sys.platform != "linux":
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
-    set_parent_death_signal = 1  # PR_SET_PDEATHSIG
-
-    return lambda: prctl(set_parent_death_signal, signal.SIGKILL)
+        while process.poll() is None:
+            time.sleep(POLL_SECONDS)
+            for event in reader.new_events():
+                send(event)
+            if deadline is None and stop.is_set():
+                deadline = time.monotonic() + processes.STOP_SECONDS
+                processes.signal_group(process, signal.SIGINT)
+            elif deadline is not None and time.monotonic() > deadline:
+                processes.signal_group(process, signal.SIGKILL)
+    for event in reader.new_events():
+        send(event)
+    return process.returncode, deadline is not None
 
 
 # ---------------------------------------------------------------------------
@@ -160,26 +185,16 @@ def connect(address: str) -> Any:
     """A Dask client of the scheduler at `address`, with at least one worker."""
     try:
         from distributed import Client
-        from distributed.comm import parse_address, parse_host_port
-        from distributed.comm.registry import get_backend
     except ImportError:
         raise UserError(
             "--cluster needs Dask: pip install -r requirements-cluster.txt "
             "(make ... CLUSTER=ADDRESS installs it)"
         ) from None
-    try:
-        scheme, location = parse_address(address)
-        get_backend(scheme)
-        parse_host_port(location)
-    except ValueError:
-        raise UserError(f"{address} is not a scheduler address such as tcp://host:8786") from None
+    check_scheduler(address)
     try:
         client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
     except OSError:
-        raise UserError(
-            f"no Dask scheduler answered at {address} within {CONNECT_SECONDS} s: "
-            "start one (docs/cluster.md) or check CLUSTER"
-        ) from None
+        raise UserError(no_scheduler(address)) from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_SECONDS)
     except TimeoutError:
@@ -188,6 +203,66 @@ def connect(address: str) -> Any:
             f"the Dask scheduler at {address} has no workers: start some (docs/cluster.md)"
         ) from None
     return client
+
+
+def no_scheduler(address: str) -> str:
+    return (
+        f"no Dask scheduler answered at {address} within {CONNECT_SECONDS} s: "
+        "start one (docs/cluster.md) or check CLUSTER"
+    )
+
+
+def check_scheduler(address: str) -> None:
+    """UserError unless a Dask scheduler answers at `address` within CONNECT_SECONDS:
+    Dask's own Client waits for ever on a server that accepts the connection but speaks
+    another protocol (an HTTP server, say)."""
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        host, port = parse_host_port(location)
+    except ValueError:
+        raise UserError(f"{address} is not a scheduler address such as tcp://host:8786") from None
+    if not 0 < port < 65536:
+        raise UserError(f"{address}: {port} is not a port (1 to 65535), e.g. tcp://host:8786")
+    if scheme == "tcp" and not listening(host, port):
+        raise UserError(no_scheduler(address))
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(address), CONNECT_SECONDS))
+    except (OSError, TimeoutError):
+        raise UserError(
+            f"{address} accepts connections but no Dask scheduler answered there within "
+            f"{CONNECT_SECONDS} s: is CLUSTER the scheduler's port (8786 by default)?"
+        ) from None
+    kind = answer.get("type") if isinstance(answer, dict) else None
+    if kind != "Scheduler":
+        raise UserError(
+            f"{address} is a Dask {kind or 'server'}, not the scheduler: give CLUSTER the "
+            "scheduler's address"
+        )
+
+
+async def identity(address: str) -> Any:
+    """What the Dask server at `address` says it is ({"type": "Scheduler", ...})."""
+    from distributed.comm import connect as open_comm
+
+    comm = await open_comm(address, timeout=CONNECT_SECONDS)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether anything accepts TCP connections at host:port."""
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_SECONDS).close()
+    except OSError:
+        return False
+    return True
 
 
 def workers_threads(client: Any, address: str) -> int:
@@ -202,6 +277,30 @@ def workers_threads(client: Any, address: str) -> int:
     return counts[0]
 
 
+class ByValue:
+    """A function that Dask sends pickled by value (cloudpickle), the modules of
+    BY_VALUE with it: the scheduler unpickles a task without importing this project.
+    (Registering the modules alone is not enough: Dask pickles a task graph with the
+    standard pickle, which takes a function by reference.)"""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Any], tuple[bytes]]:
+        import cloudpickle
+
+        for module in BY_VALUE:
+            cloudpickle.register_pickle_by_value(module)
+        return cloudpickle.loads, (cloudpickle.dumps(self.function),)
+
+
+# The modules a task's code comes from: this one's worker half, and what it uses.
+BY_VALUE = [sys.modules[__name__], progress, processes]
+
+
 @dataclass
 class Started:
     """A run as its worker reported it: where it trains, its line on the board."""
@@ -213,27 +312,34 @@ class Started:
 
 class ClusterRuns:
     """The runs of one `make run-all` or `make seeds` on a Dask cluster: `start(job)`
-    gives a concurrent.futures Future of the run's results (None if it failed), as
-    run_all's local runs do; their progress goes to `board`. A run's thread settings
-    come from the workers' --nthreads (imdb_lstm/threads.py)."""
+    gives a concurrent.futures Future of the run's results (None if it failed or was
+    stopped), `stop(signum)` cancels the runs not started and stops those under way
+    (their workers pass SIGINT on, then kill them STOP_SECONDS later), `kill()` forgets
+    what is left; as run_all's local runs do. Their progress goes to `board`. A run's
+    thread settings come from the workers' --nthreads (imdb_lstm/threads.py)."""
 
-    def __init__(self, address: str, board: Board) -> None:
-        self.address, self.board = address, board
+    def __init__(self, address: str, board: Board, scripts: list[str]) -> None:
+        self.address, self.board, self.scripts = address, board, scripts
         self.jobs: dict[str, Any] = {}  # run_all.Job by label
+        self.futures: dict[str, Any] = {}  # Dask futures by label
         self.started: dict[str, Started] = {}
         self.previous: dict[str, Path] = {}  # each run's results set aside
         self.finished: set[str] = set()
+        self.stopping: int | None = None
         self.lock = threading.Lock()
 
     def __enter__(self) -> ClusterRuns:
+        from distributed import Event
+
         self.client = connect(self.address)
         self.threads = workers_threads(self.client, self.address)
-        self.environment = threads.environment(self.threads) | {
-            "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")
-        }
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        self.environment = threads.environment(self.threads) | {"KERAS_BACKEND": backend}
         self.topic, self.mark = f"imdb-lstm-{uuid.uuid4().hex}", uuid.uuid4().hex
+        self.stop_event = Event(self.topic, client=self.client)
         self.client.subscribe_topic(self.topic, self.on_event)
-        self.executor = self.client.get_executor(pure=False)
+        self.backend = backend
+        self.check_workers()
         workers = len(self.client.nthreads())
         self.board.say(
             f"training on the Dask cluster at {self.address}: {workers} workers, "
@@ -241,12 +347,18 @@ class ClusterRuns:
         )
         return self
 
-    def __exit__(self, error_type: type | None, *_: object) -> None:
-        # Stopped (Ctrl-C): the client's close forgets the runs not started yet.
-        self.executor.shutdown(wait=error_type is None)
+    def __exit__(self, *_: object) -> None:
         for job in self.jobs.values():
             (job.output / SHARED_MARK).unlink(missing_ok=True)
         self.client.close()
+
+    def check_workers(self) -> None:
+        """UserError, naming the first worker that cannot train the sweep's scripts and
+        what it lacks, before any run is sent."""
+        problems = self.client.run(ByValue(worker_problem), self.scripts, self.backend)
+        problem = next((p for p in problems.values() if p), None)
+        if problem:
+            raise UserError(problem)
 
     def start(self, job: Any) -> Future:
         """Sends `job` (a run_all.Job) to the cluster; its previous results are set
@@ -267,14 +379,29 @@ class ClusterRuns:
         )
         done: Future = Future()
 
-        def finish(future: Future) -> None:
+        def finish(future: Any) -> None:
             try:
                 done.set_result(self.bring_home(job, future))
             except BaseException as error:  # never leave run_all waiting
                 done.set_exception(error)
 
-        self.executor.submit(train, task).add_done_callback(finish)
+        run = ByValue(functools.partial(train, task))
+        future = self.client.submit(run, pure=False, key=f"imdb-lstm-run-{uuid.uuid4().hex}")
+        self.futures[job.label] = future
+        future.add_done_callback(finish)
         return done
+
+    def stop(self, signum: int) -> None:
+        """Tells the workers to stop the runs under way; cancels the others."""
+        with self.lock:
+            self.stopping = signum
+            waiting = [f for label, f in self.futures.items() if label not in self.started]
+        self.stop_event.set()
+        self.client.cancel(waiting)
+
+    def kill(self) -> None:
+        """Forgets the runs still under way (their workers kill them on their own)."""
+        self.client.cancel(list(self.futures.values()), force=True)
 
     def on_event(self, event: tuple[float, dict[str, Any]]) -> None:
         """A run's message from its worker: it started there, or a line of progress.
@@ -282,12 +409,12 @@ class ClusterRuns:
         machine, as it does for a local run."""
         message = event[1]
         job = self.jobs[message["label"]]
-        progress = job.files.progress
+        progress_file = job.files.progress
         with self.lock:
             if job.label in self.finished:
                 return
             if "progress" in message:
-                with open(progress, "a", encoding="utf-8") as file:
+                with open(progress_file, "a", encoding="utf-8") as file:
                     file.write(json.dumps(message["progress"]) + "\n")
                 return
             lost = self.started.get(job.label)
@@ -298,38 +425,34 @@ class ClusterRuns:
                     f"{job.label} ... worker {lost.worker} lost; retried on "
                     f"{message['on']} {where}",
                 )
-            progress.unlink(missing_ok=True)
+            progress_file.unlink(missing_ok=True)
             started = Started(message["on"], message["shared"], f"{job.label} on {message['on']}")
             self.started[job.label] = started
             self.board.say(f"{job.label} ... started on {started.worker}")
-            self.board.add(started.board_label, progress)
+            self.board.add(started.board_label, progress_file)
 
-    def bring_home(self, job: Any, future: Future) -> dict | None:
+    def bring_home(self, job: Any, future: Any) -> dict | None:
         """Writes the run's files into the driver's output folder; its results, or None
-        if it failed, said on the board."""
+        if it failed or was stopped, said on the board."""
         try:
             outcome = future.result()
-        except ModuleNotFoundError as error:
-            outcome = {
-                "worker": "a worker",
-                "error": f"it cannot import this project ({error}): "
-                "start the workers from the checkout, PYTHONPATH set (docs/cluster.md)",
-            }
-        except Exception as error:  # the task could not run, e.g. its workers kept dying
-            outcome = {"worker": "?", "error": f"{type(error).__name__}: {error}"}
+        except Exception as error:  # cancelled, or its workers kept dying
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            outcome = {"worker": "?", "error": f"{type(error).__name__}: {first_line}"}
         result, message = None, f"{job.label} ... FAILED on {outcome['worker']}: "
-        if "error" in outcome:
+        for name, content in outcome.get("files", {}).items():
+            files.write_bytes(job.output / name, content)
+        elapsed = duration(outcome.get("seconds", 0))
+        if outcome.get("code") == 0 and job.results.name in outcome["files"]:
+            result = json.loads(outcome["files"][job.results.name])
+            self.previous[job.label].unlink(missing_ok=True)
+            message = result_line(job.label, result, elapsed)
+        elif self.stopping or outcome.get("interrupted"):
+            message = interrupted_line(job.label, elapsed)
+        elif "error" in outcome:
             message += outcome["error"]
         else:
-            for name, content in outcome["files"].items():
-                files.write_bytes(job.output / name, content)
-            elapsed = duration(outcome["seconds"])
-            if outcome["code"] == 0 and job.results.name in outcome["files"]:
-                result = json.loads(outcome["files"][job.results.name])
-                self.previous[job.label].unlink(missing_ok=True)
-                message = f"{job.label} ... {result['test_accuracy'] * 100:.1f}% in {elapsed}"
-            else:
-                message += failure(outcome, elapsed, job.files.log)
+            message += failure(outcome, elapsed, job.files.log)
         with self.lock:
             self.finished.add(job.label)
             started = self.started.get(job.label)

@@ -36,8 +36,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--failed",
         nargs="*",
         default=[],
-        metavar="VARIANT",
-        help="variants whose run failed: shown as failed, their results not read",
+        metavar="RUN",
+        help="variants whose run failed: shown as failed, their results not read (with "
+        "--seeds: runs, e.g. 'lstm_basic seed 2', listed as failed)",
+    )
+    parser.add_argument(
+        "--interrupted",
+        nargs="*",
+        default=[],
+        metavar="RUN",
+        help="likewise, the runs a Ctrl-C stopped: shown as interrupted",
     )
     parser.add_argument(
         "--beside",
@@ -146,9 +154,10 @@ def table_row(variant: str, group: list[dict]) -> list[str]:
     ]
 
 
-def failed_row(variant: str) -> list[str]:
+def unfinished_row(variant: str, what: str) -> list[str]:
+    """A variant whose run did not finish: `what` ("failed", "interrupted")."""
     tutorial = TUTORIAL_ACCURACY.get(variant)
-    row = [variant, "", "failed", "", "", "" if tutorial is None else points(tutorial)]
+    row = [variant, "", what, "", "", "" if tutorial is None else points(tutorial)]
     return row + [""] * (len(HEADER) - len(row))
 
 
@@ -156,6 +165,44 @@ def results_table(rows: list[list[str]], several: bool) -> list[str]:
     """The table of `rows` (HEADER's columns), without OVER_RUNS unless `several`."""
     kept = [i for i, name in enumerate(HEADER) if several or name not in OVER_RUNS]
     return markdown_table([HEADER[i] for i in kept], [[row[i] for i in kept] for row in rows])
+
+
+def larger_class_share(run: dict) -> float | None:
+    """The share of the larger class in the run's test reviews: the accuracy of a model
+    that says the same for every review (None where the results do not record it)."""
+    counts = run.get("test_labels")
+    if not counts or not sum(counts.values()):
+        return None
+    return max(counts.values()) / sum(counts.values())
+
+
+def not_learned(runs: list[dict]) -> list[str]:
+    """A line for the runs whose test accuracy is the share of the larger class, to the
+    review: their models say the same for every review, whatever it says."""
+    stuck = [
+        run
+        for run in runs
+        if larger_class_share(run) is not None
+        and abs(run["test_accuracy"] - larger_class_share(run)) < 0.5 / run["test_reviews"]
+    ]
+    if not stuck:
+        return []
+    names = ", ".join(dict.fromkeys(run["variant"] for run in stuck))
+    share = one_or_all(stuck, lambda r: points(larger_class_share(r)))
+    return [
+        f"- **Not learned yet**: the test accuracy of {names} is {share}, the share of the "
+        "larger class in the test reviews: the model gives every review the same label. "
+        "Too few reviews or epochs (MAX_SAMPLES, EPOCHS) for it to learn.",
+    ]
+
+
+def unfinished_lines(failed: list[str], interrupted: list[str]) -> list[str]:
+    """Over seeds: the runs of this sweep that did not finish, not in the tables."""
+    return [
+        f"- {what.capitalize()}, not in the tables: {', '.join(runs)}"
+        for what, runs in (("failed", failed), ("interrupted", interrupted))
+        if runs
+    ]
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -202,14 +249,19 @@ def each_run_table(groups: dict[str, list[dict]]) -> list[str]:
     return ["", "Test accuracy of each run:", "", *markdown_table(header, rows)]
 
 
-def report(title: str, runs: list[dict], failed: list[str], picture: str) -> str:
-    """The report: what was run, where, a row per variant (failed ones marked), each run's
-    accuracy when a variant ran more than once, and the picture."""
+def report(
+    title: str, runs: list[dict], unfinished: dict[str, list[str]], notes: list[str], picture: str
+) -> str:
+    """The report: what was run, where, and `notes`; a row per variant (`unfinished`:
+    "failed" or "interrupted" ones by variant, marked so), each run's accuracy when a
+    variant ran more than once, and the picture."""
     groups = by_variant(runs)
-    rows = [table_row(v, g) for v, g in groups.items()] + [failed_row(v) for v in failed]
+    rows = [table_row(v, g) for v, g in groups.items()]
+    rows += [unfinished_row(v, what) for what, variants in unfinished.items() for v in variants]
     several = any(len(group) > 1 for group in groups.values())
+    head = [*setup_lines(runs), *not_learned(runs), *notes]
     return "\n".join(
-        [f"# {title}", "", *setup_lines(runs), "", *results_table(rows, several)]
+        [f"# {title}", "", *head, "", *results_table(rows, several)]
         + each_run_table(groups)
         + ["", f"![Test accuracy per run against the tutorial's, and training curves]({picture})"]
         + [""]
@@ -265,17 +317,25 @@ def plot_test_accuracy(axes, groups: dict[str, list[dict]]) -> None:
     axes.set(title="Test accuracy, one point per run", ylabel="%")
     axes.set_xticks(range(len(groups)), [v.replace("_", "\n") for v in groups], fontsize=8)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="lower left", fontsize=8)
+    legend_below(axes)
+
+
+def legend_below(axes) -> None:
+    """The legend under the plot, where it covers no point, however few the epochs."""
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8)
 
 
 def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> None:
     """Training loss and accuracy per epoch: the mean of each group, with a band from
-    its lowest to its highest run when there are several."""
+    its lowest to its highest run when there are several. One tick per epoch (a sweep of
+    one epoch gets one tick, 1, not 0.96 ... 1.04)."""
+    last_epoch = 1
     for variant, group in groups.items():
         for axes, key, scale in ((loss_axes, "loss", 1), (accuracy_axes, "accuracy", 100)):
             length = min(len(run["history"][key]) for run in group)
             curves = np.array([run["history"][key][:length] for run in group]) * scale
             epochs = range(1, length + 1)
+            last_epoch = max(last_epoch, length)
             line = axes.plot(epochs, curves.mean(axis=0), marker="o")
             line[0].set_label(variant)
             if len(group) > 1:
@@ -293,19 +353,19 @@ def plot_training(loss_axes, accuracy_axes, groups: dict[str, list[dict]]) -> No
     ):
         title = f"{name}: mean over runs, band from lowest to highest" if several else name
         axes.set_title(title, fontsize=10)
-        axes.set(xlabel="epoch", ylabel=unit)
-        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set(xlabel="epoch", ylabel=unit, xlim=(0.5, last_epoch + 0.5))
+        axes.set_xticks(range(1, last_epoch + 1))
         axes.grid(alpha=0.3)
-        axes.legend()
+        legend_below(axes)
 
 
-def plot(runs: list[dict]) -> bytes:
+def figure(runs: list[dict]):
     """Test accuracy per run against the tutorial's, beside the training curves."""
     groups = by_variant(runs)
-    figure, (test_axes, loss_axes, accuracy_axes) = pyplot().subplots(1, 3, figsize=(16, 4.8))
+    figure, (test_axes, loss_axes, accuracy_axes) = pyplot().subplots(1, 3, figsize=(16, 5.6))
     plot_test_accuracy(test_axes, groups)
     plot_training(loss_axes, accuracy_axes, groups)
-    return png(figure)
+    return figure
 
 
 def write_output(path: Path, content: str | bytes) -> None:
@@ -324,28 +384,40 @@ OUTPUTS = {
 
 
 def runs_and_report(
-    folder: Path, failed: Sequence[str] = (), seeds: bool = False, beside: Sequence[Path] = ()
+    folder: Path,
+    failed: Sequence[str] = (),
+    interrupted: Sequence[str] = (),
+    seeds: bool = False,
+    beside: Sequence[Path] = (),
 ) -> tuple[list[dict], str]:
-    """The runs in `folder`, and their report (`failed` marked): over seeds, the runs are
-    <folder>/<seed>/<variant>.json and those of the folders `beside`."""
+    """The runs in `folder`, and their report (`failed` and `interrupted` marked): over
+    seeds, the runs are <folder>/<seed>/<variant>.json and those of the folders `beside`,
+    the unfinished ones named in a line; else variants, their rows marked."""
     if seeds:
         paths = sorted(p for f in [folder, *beside] for p in f.glob("*/*.json"))
+        unfinished, notes = {}, unfinished_lines(list(failed), list(interrupted))
     else:
-        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in set(failed)]
+        unfinished, notes = {"failed": list(failed), "interrupted": list(interrupted)}, []
+        left_out = {*failed, *interrupted}
+        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in left_out]
     runs = load_results(paths, folder)
     title, _, picture = OUTPUTS[seeds]
-    return runs, report(title, runs, failed, picture)
+    return runs, report(title, runs, unfinished, notes, picture)
 
 
 def compare(
-    folder: Path, failed: Sequence[str] = (), seeds: bool = False, beside: Sequence[Path] = ()
+    folder: Path,
+    failed: Sequence[str] = (),
+    interrupted: Sequence[str] = (),
+    seeds: bool = False,
+    beside: Sequence[Path] = (),
 ) -> None:
     """Writes the report of the runs in `folder` and its picture (`runs_and_report`)."""
-    runs, text = runs_and_report(folder, failed, seeds, beside)
+    runs, text = runs_and_report(folder, failed, interrupted, seeds, beside)
     names = OUTPUTS[seeds][1:]
     print(text)
     write_output(folder / names[0], text)
-    write_output(folder / names[1], plot(runs))
+    write_output(folder / names[1], png(figure(runs)))
     print(f"Wrote {folder / names[0]} and {folder / names[1]}")
 
 
@@ -353,7 +425,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.beside and not args.seeds:
         raise UserError("--beside shows other sweeps' runs: it goes with --seeds")
-    compare(Path(args.results), args.failed, args.seeds, [Path(b) for b in args.beside])
+    beside = [Path(b) for b in args.beside]
+    compare(Path(args.results), args.failed, args.interrupted, args.seeds, beside)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ the longest first, each with its share of the cores, its output in <output>/<scr
 and one line of progress on the terminal. --jobs 1 runs them one after the other with
 Keras's own progress bars. A script that fails does not stop the others; at the end the
 failures are listed and the exit code is non-zero. tools/compare.py then builds
-RESULTS.md and curves.png from this run's results, the failures marked. A run that was
-interrupted resumes from its last finished epoch when started again.
+RESULTS.md and curves.png from this run's results, the failures marked. Ctrl-C or
+SIGTERM stops the whole sweep: the runs not started are cancelled, those under way end at
+their last finished epoch (killed if still there STOP_SECONDS later), and the exit code
+is 130; a run that was interrupted resumes from its last finished epoch when started
+again. The scripts' flags are checked once, by their own parser, before any run starts.
 With --reproduce SCRIPT it runs one script twice with the same seed instead and checks
 that both runs give exactly the same results. With --seeds it trains every script once
 per seed into <output>/<seed>/, skipping runs that are already done, and compares the
@@ -18,26 +21,43 @@ on a Dask cluster instead, their results written here (tools/cluster.py).
     python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
 """
 
+from __future__ import annotations
+
 from imdb_lstm.quiet import keras  # noqa: F401 (first: Keras without TensorFlow's notices)
 
 import argparse
+import contextlib
+import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from imdb_lstm import cli, files, machine, threads
 from imdb_lstm import flags as script_flags
-from imdb_lstm.cli import add_output_flag, duration, positive_int, seed_number, title
+from imdb_lstm.cli import (
+    INTERRUPTED,
+    add_output_flag,
+    duration,
+    positive_int,
+    seed_number,
+    title,
+)
+from imdb_lstm.errors import UserError
 from imdb_lstm.paths import CHECKOUT, RunFiles, run_files
 from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import SCRIPTS, fastest_epoch_seconds
-from tools import compare
-from tools.board import Board
+from tools import compare, processes
+from tools.board import Board, interrupted_line, result_line
 from tools.cluster import ClusterRuns
 
 
@@ -92,7 +112,11 @@ class Job:
     script: str
     flags: list[str]
     output: Path
-    label: str
+    label: str  # "[2/8] lstm_basic seed 1": its place in the sweep, then its name
+
+    @property
+    def name(self) -> str:
+        return self.label.split("] ", 1)[-1]
 
     @property
     def files(self) -> RunFiles:
@@ -105,10 +129,20 @@ class Job:
     @property
     def done(self) -> bool:
         """Whether the run's results and model are in `output`, from the same settings."""
-        settings = same_run(
-            Path(self.script).stem, script_flags.script_args(self.script, self.flags)
-        )
-        return finished(self.output, settings)
+        try:
+            args = script_flags.script_args(self.script, self.flags)
+        except (OSError, ValueError):  # no such script, or not one of the project's
+            return False
+        return finished(self.output, same_run(Path(self.script).stem, args))
+
+
+@dataclass
+class Outcomes:
+    """What became of a sweep's runs."""
+
+    results: dict[str, dict]  # by label: the runs that finished, their results
+    failed: list[str]  # labels
+    interrupted: list[str]  # labels: stopped by a signal, or never started after one
 
 
 def default_jobs() -> int:
@@ -135,90 +169,206 @@ def longest_first(jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=lambda job: -seconds.get(Path(job.script).stem, 0))
 
 
-def run_script(job: Job, jobs: int = 1, board: Board | None = None) -> dict | None:
-    """Runs one script; its results, or None if it failed. With a `board`, the script's
-    output goes to <output>/<script>.log and its progress to the board.
+def run_script(job: Job, runs: LocalRuns) -> dict | None:
+    """Runs one script; its results, or None if it failed or was stopped. With
+    `runs.to_logs`, the script's output goes to <output>/<script>.log and its progress to
+    the board.
 
     The script's previous results are set aside as <script>.json.previous first, so
     that a failed run leaves no stale results behind (and loses none)."""
-    results = job.results
+    results, board = job.results, runs.board
     previous = files.set_aside(results)
     command = [sys.executable, str(CHECKOUT / job.script), *job.flags, "--output", str(job.output)]
+    log, progress = job.files.log, job.files.progress
     start = time.perf_counter()
-    if board is None:
-        print(f"{job.label} ...", flush=True)
-        code = subprocess.call(command, env=script_environment(jobs))
-    else:
+    if runs.to_logs:
         job.output.mkdir(parents=True, exist_ok=True)
-        log, progress = job.files.log, job.files.progress
         progress.unlink(missing_ok=True)
         board.say(f"{job.label} ... started, its output in {log}")
         board.add(job.label, progress)
         with open(log, "wb") as output:
-            code = subprocess.call(
-                [*command, "--progress", str(progress)],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=script_environment(jobs),
-            )
+            command += ["--progress", str(progress)]
+            code = runs.call(command, stdout=output, stderr=subprocess.STDOUT)
+    else:
+        board.say(f"{job.label} ...")
+        code = runs.call(command)
     elapsed = duration(time.perf_counter() - start)
     if code == 0 and not job.done:
         code = f"0, but it wrote no {results} and model beside it"
+    result = None
     if code == 0:
         previous.unlink(missing_ok=True)
         result = json.loads(results.read_text())
-        message = f"{job.label} ... {result['test_accuracy'] * 100:.1f}% in {elapsed}"
+        message = result_line(job.label, result, elapsed)
+    elif runs.stopping:
+        message = interrupted_line(job.label, elapsed)
     else:
-        result = None
         message = f"{job.label} ... FAILED (exit code {code}) after {elapsed}"
-    if board is None:
-        print(message, flush=True)
-    else:
-        board.finish(job.label, message + (f": see {log}" if result is None else ""))
-        progress.unlink(missing_ok=True)
+        message += f": see {log}" if runs.to_logs else ""
+    board.finish(job.label, message)
+    progress.unlink(missing_ok=True)
     return result
 
 
-class LocalRuns(ThreadPoolExecutor):
-    """Runs on this machine, `jobs` at a time: `start(job)` gives a Future of its
-    results, as ClusterRuns does on a Dask cluster."""
+class LocalRuns:
+    """Runs on this machine, `jobs` at a time: `start(job)` gives a Future of its results
+    (None if it failed or was stopped), `stop(signum)` cancels the runs not started and
+    passes the signal to those under way, `kill()` ends what is left; as ClusterRuns
+    does on a Dask cluster. With `to_logs` each run's output goes to its log, else to
+    the terminal (one run at a time, with Keras's own progress bars)."""
 
-    def __init__(self, jobs: int, runs: int, board: Board) -> None:
-        super().__init__(min(jobs, runs) or 1)
-        self.jobs, self.board = jobs, board
+    def __init__(self, jobs: int, runs: int, board: Board, to_logs: bool) -> None:
+        self.jobs, self.board, self.to_logs = jobs, board, to_logs
+        self.pool = ThreadPoolExecutor(min(jobs, runs) or 1)
+        self.processes: set[subprocess.Popen] = set()
+        self.stopping: int | None = None  # the signal that stops the sweep
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> LocalRuns:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def start(self, job: Job) -> Future:
-        return self.submit(run_script, job, self.jobs, self.board)
+        return self.pool.submit(run_script, job, self)
+
+    def call(self, command: list[str], **streams: Any) -> int:
+        """Runs a script as processes.start_run does; its exit code (minus the stop
+        signal, without starting it, once the sweep is stopping)."""
+        with self.lock:
+            if self.stopping:
+                return -self.stopping
+            process = processes.start_run(command, env=script_environment(self.jobs), **streams)
+            self.processes.add(process)
+        try:
+            return process.wait()
+        finally:
+            with self.lock:
+                self.processes.discard(process)
+
+    def stop(self, signum: int) -> None:
+        with self.lock:
+            self.stopping = signum
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in self.processes:
+                processes.signal_group(process, signum)
+
+    def kill(self) -> None:
+        with self.lock:
+            for process in self.processes:
+                processes.signal_group(process, signal.SIGKILL)
 
 
-def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> list[str]:
-    """Runs `todo`, `jobs` at a time (or on the Dask cluster at the address `cluster`); the
-    labels of those that failed. `jobs` must not depend on which runs are left, so that
-    a run resumed by the same command gets the thread counts it started with."""
+@contextmanager
+def stop_signals() -> Iterator[list[int]]:
+    """While the runs go, SIGINT (Ctrl-C) and SIGTERM are noted in the list this gives,
+    for run_jobs to stop them, rather than raised wherever the main thread is."""
+    received: list[int] = []
+    previous = {
+        signum: signal.signal(signum, lambda signum, _: received.append(signum))
+        for signum in processes.STOP_SIGNALS
+    }
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def wait_for(futures: list[Future], runs: LocalRuns | ClusterRuns, board: Board) -> bool:
+    """Waits for the runs, the board refreshed; whether a signal stopped them. The first
+    SIGINT or SIGTERM stops them (runs.stop); what is left STOP_SECONDS later, or at a
+    second signal, is killed."""
+    deadline = None
+    with stop_signals() as received:
+        # (A future cancelled by the pool's shutdown is done, but never in wait's done.)
+        while not all(future.done() for future in futures):
+            wait(futures, timeout=0.5)
+            if received and deadline is None:
+                deadline = time.monotonic() + processes.STOP_SECONDS
+                board.say(
+                    f"stopping: the runs under way end at their last finished epoch (killed "
+                    f"in {processes.STOP_SECONDS} s, or at once at a second Ctrl-C); the "
+                    "runs not started are cancelled"
+                )
+                runs.stop(received[0])
+            elif deadline is not None and (len(received) > 1 or time.monotonic() > deadline):
+                runs.kill()
+            board.refresh()
+    return bool(received)
+
+
+def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> Outcomes:
+    """Runs `todo`, `jobs` at a time (or on the Dask cluster at the address `cluster`).
+    `jobs` must not depend on which runs are left, so that a run resumed by the same
+    command gets the thread counts it started with."""
     if not todo:  # all done earlier: nothing to start, no cluster to reach
-        return []
-    if jobs == 1 and not cluster:
-        return [job.label for job in todo if run_script(job) is None]
-    live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
-    order = longest_first(todo)
+        return Outcomes({}, [], [])
+    to_logs = jobs > 1 or bool(cluster)
+    live = to_logs and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    order = longest_first(todo) if to_logs else todo
     with Board(sys.stdout, live) as board:
         if cluster:
-            runs = ClusterRuns(cluster, board)
+            scripts = sorted({job.script for job in todo})
+            runs: LocalRuns | ClusterRuns = ClusterRuns(cluster, board, scripts)
         else:
-            runs = LocalRuns(jobs, len(todo), board)
+            runs = LocalRuns(jobs, len(todo), board, to_logs)
         with runs:
-            futures = [runs.start(job) for job in order]
-            while wait(futures, timeout=1).not_done:
-                board.refresh()
-    outcomes = dict(zip((job.label for job in order), (f.result() for f in futures), strict=True))
-    return [job.label for job in todo if outcomes[job.label] is None]
+            futures = {job.label: runs.start(job) for job in order}
+            stopped = wait_for(list(futures.values()), runs, board)
+    results = {
+        label: future.result()
+        for label, future in futures.items()
+        if not future.cancelled() and future.result() is not None
+    }
+    unfinished = [job.label for job in todo if job.label not in results]
+    return Outcomes(results, [] if stopped else unfinished, unfinished if stopped else [])
 
 
-def report_failures(failed: list[str], total: int) -> int:
-    """The exit code: 1 and the list of failures if any run failed."""
-    if failed:
-        print(f"{len(failed)} of {total} failed: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+def unique(values: list, what: str) -> list:
+    """`values` with each once, in order; one line for each given more than once (the
+    same run twice at once would train into one folder)."""
+    for value in dict.fromkeys(v for v in values if values.count(v) > 1):
+        print(f"{what} {value} given {values.count(value)} times: it runs once", flush=True)
+    return list(dict.fromkeys(values))
+
+
+def check_flags(flags: list[str]) -> None:
+    """The scripts' flags, parsed once by their own parser before any run starts: a wrong
+    one is one line now, not a failed run per script after each has loaded Keras."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            script_flags.parse_args(None, flags, seed=0, epochs=1, batch_size=1)
+    except SystemExit:
+        error = said.getvalue().strip().splitlines()[-1].split("error: ", 1)[-1]
+        raise UserError(f"{error} (the scripts' flags: python lstm_basic.py --help)") from None
+
+
+def report_outcomes(outcomes: Outcomes, total: int) -> int:
+    """The exit code, with one line on stderr unless every run finished: 130 (as a shell
+    says of a Ctrl-C) if a signal stopped the sweep, 1 if any run failed."""
+    if outcomes.interrupted:
+        names = ", ".join(label.split("] ", 1)[-1] for label in outcomes.interrupted)
+        print(
+            f"interrupted: {len(outcomes.interrupted)} of {total} runs did not finish "
+            f"({names}); the same command resumes them",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    if outcomes.failed:
+        names = ", ".join(label.split("] ", 1)[-1] for label in outcomes.failed)
+        print(f"{len(outcomes.failed)} of {total} failed: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def set_aside_report(folder: Path, names: tuple[str, str]) -> None:
+    """No run to report: the last report is set aside beside the set-aside results, so
+    that it cannot pass for this sweep's."""
+    for name in names:
+        files.set_aside(folder / name)
 
 
 def run_all(
@@ -228,11 +378,16 @@ def run_all(
         Job(script, flags, output, f"[{i}/{len(scripts)}] {script}")
         for i, script in enumerate(scripts, start=1)
     ]
-    failed = run_jobs(todo, min(jobs, len(scripts)), cluster)
-    if len(failed) < len(scripts):
-        failed_variants = [Path(job.script).stem for job in todo if job.label in failed]
-        compare.compare(output, failed=failed_variants)
-    return report_failures([job.script for job in todo if job.label in failed], len(scripts))
+    outcomes = run_jobs(todo, min(jobs, len(scripts)), cluster)
+    if outcomes.results:
+
+        def variants(labels: list[str]) -> list[str]:
+            return [Path(job.script).stem for job in todo if job.label in labels]
+
+        compare.compare(output, variants(outcomes.failed), variants(outcomes.interrupted))
+    else:
+        set_aside_report(output, compare.OUTPUTS[False][1:])
+    return report_outcomes(outcomes, len(scripts))
 
 
 def sweep(
@@ -253,20 +408,25 @@ def sweep(
             print(f"{label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
-    failed = run_jobs(todo, min(jobs, len(runs)), cluster)  # of all runs asked for, done or not
-    if len(failed) < len(runs):
-        compare.compare(output, seeds=True)
-    return report_failures(failed, len(runs))
+    outcomes = run_jobs(todo, min(jobs, len(runs)), cluster)  # of all runs asked for
+    if len(outcomes.failed) + len(outcomes.interrupted) < len(runs):
+
+        def names(labels: list[str]) -> list[str]:
+            return [job.name for job in todo if job.label in labels]
+
+        compare.compare(output, names(outcomes.failed), names(outcomes.interrupted), seeds=True)
+    else:
+        set_aside_report(output, compare.OUTPUTS[True][1:])
+    return report_outcomes(outcomes, len(runs))
 
 
 def reproduce(script: str, flags: list[str], output: Path) -> int:
     """Runs `script` twice and compares test accuracy, test loss and training history."""
-    runs = [
-        run_script(Job(script, flags, output / f"reproduce-{i}", f"[{i}/2] {script}"))
-        for i in (1, 2)
-    ]
-    if None in runs:
-        return 1
+    jobs = [Job(script, flags, output / f"reproduce-{i}", f"[{i}/2] {script}") for i in (1, 2)]
+    outcomes = run_jobs(jobs, 1)
+    if len(outcomes.results) < 2:
+        return report_outcomes(outcomes, 2)
+    runs = [outcomes.results[job.label] for job in jobs]
     keys = ["test_accuracy", "test_loss", "history"]
     different = [key for key in keys if runs[0][key] != runs[1][key]]
     for key in ["test_accuracy", "test_loss"]:
@@ -290,12 +450,15 @@ def same_machine(run: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args, flags = parse_args(argv)
     output = Path(args.output)
+    check_flags(flags)
     if args.reproduce:
         return reproduce(args.reproduce, flags, output)
     jobs = args.jobs or default_jobs()
+    scripts = unique(args.scripts, "script")
     if args.seeds:
-        return sweep(args.scripts, flags, output, args.seeds, jobs, args.cluster)
-    return run_all(args.scripts, flags, output, jobs, args.cluster)
+        seeds = unique(args.seeds, "seed")
+        return sweep(scripts, flags, output, seeds, jobs, args.cluster)
+    return run_all(scripts, flags, output, jobs, args.cluster)
 
 
 if __name__ == "__main__":
