@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -248,3 +249,44 @@ def process_tree(pid: int) -> list[str]:
         found.append(todo.pop())
         todo += children.get(found[-1], [])
     return [p for p in map(str, found) if Path("/proc", p).exists()]
+
+
+# A child process that calls `function(Path(path), ...)` of `module` with its address space
+# capped at what it has plus a headroom: a reader without a bound dies of MemoryError
+# there instead of taking the machine's memory. It prints the UserError it got.
+BOUNDED_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    sys.path.insert(0, {root!r})
+    from pathlib import Path
+    from imdb_lstm.errors import UserError
+    from {module} import {function}
+
+    def vm_bytes():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+
+    limit = vm_bytes() + {headroom} * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        {function}(Path({path!r}){more_arguments})
+    except UserError as error:
+        print("refused:", error)
+    """
+)
+
+
+def refusal_in_child(
+    module: str, function: str, path: Path, headroom_mb: int, more_arguments: str = ""
+) -> str:
+    """What `function(path, ...)` of `module` printed in a child of bounded memory."""
+    code = BOUNDED_CHILD.format(
+        root=str(ROOT), module=module, function=function, headroom=headroom_mb,
+        path=str(path), more_arguments=more_arguments,
+    )  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import tarfile
-import textwrap
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT, TUTORIAL_SETTINGS, assert_clean_error, run_command
+from conftest import ROOT, TUTORIAL_SETTINGS, assert_clean_error, refusal_in_child, run_command
 from test_data import TINY_REVIEWS, write_reviews
 from test_resume import SETTINGS, THREADS, Log, write_checkpoint
 
@@ -156,32 +155,11 @@ def test_a_script_refuses_progress_written_over_its_data(tmp_path):
 
 # --- 5. every compressed input is bounded -----------------------------------------------
 
-# The child's address space is capped at what it has plus this much; each bomb unpacks to
-# more, from a file of a few megabytes (gzip members of 64 MiB of zeros, concatenated).
+# Each bomb unpacks to more than the child's headroom (conftest.refusal_in_child), from a
+# file of a few megabytes (gzip members of 64 MiB of zeros, concatenated).
 MEMORY_HEADROOM_MB = 400
 BOMB_MEMBERS = 16  # 1 GiB
 NPZ_BOMB_MEMBERS = 8  # 512 MiB: an .npz entry is one deflate stream, slower to make
-CHILD = textwrap.dedent(
-    """
-    import resource, sys
-    sys.path.insert(0, {root!r})
-    from pathlib import Path
-    from imdb_lstm.errors import UserError
-    from {module} import {function}
-
-    def vm_bytes():
-        for line in open("/proc/self/status"):
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-
-    limit = vm_bytes() + {headroom} * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        {function}(Path({path!r}){more_arguments})
-    except UserError as error:
-        print("refused:", error)
-    """
-)
 
 
 def zeros_gzip(start: bytes) -> bytes:
@@ -190,23 +168,10 @@ def zeros_gzip(start: bytes) -> bytes:
     return gzip.compress(start) + member * BOMB_MEMBERS
 
 
-def refusal_in_child(module: str, function: str, path: Path, more_arguments: str = "") -> str:
-    """What `function(path, ...)` of `module` printed in a child of bounded memory."""
-    code = CHILD.format(
-        root=str(ROOT), module=module, function=function, headroom=MEMORY_HEADROOM_MB,
-        path=str(path), more_arguments=more_arguments,
-    )  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
 def test_a_csv_gz_that_unpacks_to_a_gigabyte_is_refused_in_bounded_memory(tmp_path):
     path = tmp_path / "reviews.csv.gz"
     path.write_bytes(zeros_gzip(b"review,sentiment\n"))
-    printed = refusal_in_child("imdb_lstm.csv_reviews", "read_table", path)
+    printed = refusal_in_child("imdb_lstm.csv_reviews", "read_table", path, MEMORY_HEADROOM_MB)
     assert f"refused: {path}: unpacks to more than a data file of its size may " in printed
     assert (
         "20 times its size, at least 67,108,864 bytes, at most 1,073,741,824); not read" in printed
@@ -218,7 +183,7 @@ def test_a_stanford_archive_that_unpacks_to_a_gigabyte_is_refused_in_bounded_mem
     header.size = BOMB_MEMBERS * (64 << 20)
     path = tmp_path / "aclImdb_v1.tar.gz"
     path.write_bytes(zeros_gzip(header.tobuf(format=tarfile.GNU_FORMAT)))
-    printed = refusal_in_child("imdb_lstm.data", "read_stanford", path)
+    printed = refusal_in_child("imdb_lstm.data", "read_stanford", path, MEMORY_HEADROOM_MB)
     assert f"refused: {path}: unpacks to more than a data file of its size may" in printed
 
 
@@ -236,7 +201,7 @@ def test_an_npz_whose_arrays_unpack_to_half_a_gigabyte_is_refused_unread(tmp_pat
             for _ in range(NPZ_BOMB_MEMBERS):
                 entry.write(b"\0" * (64 << 20))
     names = ', ["x_train", "y_train", "x_test", "y_test"]'
-    printed = refusal_in_child("imdb_lstm.npz", "read_arrays", path, more_arguments=names)
+    printed = refusal_in_child("imdb_lstm.npz", "read_arrays", path, MEMORY_HEADROOM_MB, names)
     assert f"refused: {path}: unpacks to 536,871,040 bytes, more than a data file" in printed
 
 

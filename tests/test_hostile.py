@@ -3,14 +3,11 @@ reads a bounded amount of it, checks its vocabulary's values, and refuses with o
 (docs/model-files.md). Every hostile file here is built by the test itself."""
 
 import json
-import subprocess
-import sys
-import textwrap
 import zipfile
 
 import keras
 import pytest
-from conftest import ROOT, assert_clean_error, run_command
+from conftest import assert_clean_error, refusal_in_child, run_command
 
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.errors import UserError
@@ -51,30 +48,9 @@ def refusal(path) -> str:
 
 # --- 1. bounded reading --------------------------------------------------------------
 
-# A child process reads the bomb with its address space capped at what it had plus
-# this much: without a bound it dies of MemoryError instead of taking the machine's memory.
+# Read in a child of bounded memory (conftest.refusal_in_child) with this much headroom.
 MEMORY_HEADROOM_MB = 300
 BOMB_MB = 400  # the vocabulary entry unpacks to this much, from under 0.5 MB
-CHILD = textwrap.dedent(
-    """
-    import resource, sys
-    sys.path.insert(0, {root!r})
-    from imdb_lstm.errors import UserError
-    from imdb_lstm.model_files import read_vocabulary
-
-    def vm_bytes():
-        for line in open("/proc/self/status"):
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-
-    limit = vm_bytes() + {headroom} * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    try:
-        read_vocabulary({path!r})
-    except UserError as error:
-        print("refused:", error)
-    """
-)
 
 
 def test_a_vocabulary_that_unpacks_to_hundreds_of_megabytes_is_refused_unread(tmp_path):
@@ -86,12 +62,8 @@ def test_a_vocabulary_that_unpacks_to_hundreds_of_megabytes_is_refused_unread(tm
                 entry.write(b" " * 2**20)
             entry.write(b"{}")
     assert path.stat().st_size < 2**20
-    code = CHILD.format(root=str(ROOT), headroom=MEMORY_HEADROOM_MB, path=str(path))
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert f"its vocabulary unpacks to {BOMB_MB * 2**20 + 2:,} bytes" in result.stdout
+    printed = refusal_in_child("imdb_lstm.model_files", "read_vocabulary", path, MEMORY_HEADROOM_MB)
+    assert f"its vocabulary unpacks to {BOMB_MB * 2**20 + 2:,} bytes" in printed
 
 
 def test_an_archive_of_too_many_bytes_is_refused_before_keras_reads_it(tmp_path):
