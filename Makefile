@@ -142,7 +142,7 @@ demo: venv
 
 # The demo's answer time for one review through the models of OUTPUT (docs/demo.md).
 bench-demo: venv
-	$(PY) -m tools.bench_demo --models $(OUTPUT) --output $(OUTPUT)/bench-demo
+	$(PY) -m tools.bench demo --models $(OUTPUT) --output $(OUTPUT)/bench-demo
 
 # The benchmarks of tools/bench.py, one subcommand each.
 bench: venv
