@@ -145,7 +145,7 @@ demo: venv
 
 # The demo's answer time for one review through the models of OUTPUT (docs/demo.md).
 bench-demo: venv
-	$(PY) -m tools.bench_demo --models $(call q,$(OUTPUT)) --output $(call q,$(OUTPUT)/bench-demo)
+	$(PY) -m tools.bench demo --models $(call q,$(OUTPUT)) --output $(call q,$(OUTPUT)/bench-demo)
 
 # The benchmarks of tools/bench.py, one subcommand each.
 bench: venv

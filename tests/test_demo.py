@@ -28,7 +28,7 @@ from starlette.testclient import TestClient
 
 import predict
 from imdb_lstm import text_files
-from tools import bench_demo, demo
+from tools import demo
 
 ALL_MODELS = [
     "lstm_basic", "lstm_dropout_layers", "lstm_recurrent_dropout", "cnn_lstm",
@@ -230,7 +230,7 @@ def models_folder(request) -> Path:
 @pytest.fixture(scope="module")
 def server(models_folder):
     """`python -m tools.demo --port 0` serving models_folder, as make demo does; its address."""
-    with bench_demo.running_demo(models_folder) as address:
+    with demo.running_demo(models_folder) as address:
         yield address
 
 

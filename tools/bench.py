@@ -8,28 +8,40 @@ listing as written (Keras's default jit_compile, evaluate's batches of 32); read
 ratios, which both sides measure in one process (bench.json). backends: a training step
 of each variant under TensorFlow, JAX and PyTorch, each in its environment (make venv
 BACKEND=...), compiled as the scripts do (bench-backends.json). jobs: make run-all's wall
-time by --jobs, other flags going to the scripts (bench-jobs.json). Answered, in the git
-history, their results in docs/: tools/bench_predict.py (docs/csv.md),
-tools/bench_cluster.py (docs/cluster.md), loading from the cache and the share of the
-matrix-multiply peak (docs/speed.md).
+time by --jobs, other flags going to the scripts (bench-jobs.json). demo: make demo's
+answer to the page's example reviews through every model of --models, --requests one
+after the other, then --requests from --clients clients at once, each over a connection
+of its own kept open, from sending the request to having read the answer; fails if an
+answer under load differs from the same review's answer alone (bench_demo.json).
+Answered, in the git history, their results in docs/: tools/bench_predict.py
+(docs/csv.md), tools/bench_cluster.py (docs/cluster.md), loading from the cache and the
+share of the matrix-multiply peak (docs/speed.md).
 
     python -m tools.bench steps --variants lstm_basic --output results/bench
     python -m tools.bench jobs --data aclImdb_v1.tar.gz --output results/bench-jobs
+    python -m tools.bench demo --models results --output results/bench-demo
 """
 
 import common
 
 import argparse
 import functools
+import html
+import http.client
 import importlib
+import importlib.metadata
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import timeit
+import urllib.parse
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,11 +50,11 @@ import keras
 import numpy as np
 
 from imdb_lstm import backend, files, machine
-from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, positive_int, title
+from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, int_at_least, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.paths import CHECKOUT, VENVS, run_files
 from imdb_lstm.variants import EXTENSIONS, SCRIPTS, VARIANTS, XLA_FASTER_ON_CPU
-from tools import run_all
+from tools import demo, run_all
 
 # The tutorial's training set-up: every script's model.compile(...), but jit_compile
 # (tests/test_bench.py checks the scripts' compile lines against it).
@@ -296,10 +308,110 @@ def jobs(args: argparse.Namespace, flags: list[str]) -> int:
     return max(timing["exit_code"] for timing in timings)
 
 
-def add_count(parser: argparse.ArgumentParser, flag: str, default: int, what: str) -> None:
-    parser.add_argument(
-        flag, type=positive_int, default=default, metavar="N", help=f"{what} (default: %(default)s)"
-    )
+WARM_UP = 10  # the demo's first answers, not timed
+
+
+class Client:
+    """One connection to the demo, kept open, as a browser keeps it."""
+
+    def __init__(self, address: str) -> None:
+        url = urllib.parse.urlsplit(address)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+
+    def ask(self, method: str, path: str, body: dict | None = None) -> tuple[float, dict]:
+        """Seconds from sending the request to having read the answer, and the answer."""
+        data = json.dumps(body).encode() if body is not None else None
+        start = time.perf_counter()
+        self.connection.request(method, path, data, {"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        answer = json.loads(response.read())
+        seconds = time.perf_counter() - start
+        if response.status != 200:
+            raise UserError(f"the demo answered {response.status}: {answer.get('error')}")
+        return seconds, answer
+
+    def predict(self, review: str) -> tuple[float, dict]:
+        return self.ask("POST", "/api/predict", {"review": review})
+
+
+def page_examples() -> list[str]:
+    """The reviews of the page's example buttons, what a reader clicks first."""
+    page = (demo.PAGE / "index.html").read_text()
+    return [html.unescape(review) for review in re.findall(r'data-review="([^"]*)"', page)]
+
+
+def answers_timed(
+    clients: list[Client], reviews: list[str], alone: dict[str, dict] | None = None
+) -> tuple[dict, dict[str, dict]]:
+    """The timings of `clients` at once, each asking its share of `reviews` in turn, and
+    each review's answer; UserError if an answer differs from `alone`'s (mixed up)."""
+
+    stop = threading.Event()  # Ctrl-C: the clients stop after the answer they wait for
+
+    def ask_share(n: int) -> list[tuple[str, float, dict]]:
+        share = reviews[n :: len(clients)]
+        return [(review, *clients[n].predict(review)) for review in share if not stop.is_set()]
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(clients)) as pool:
+        try:
+            done = [asked for share in pool.map(ask_share, range(len(clients))) for asked in share]
+        finally:
+            stop.set()
+    wall_seconds = time.perf_counter() - start
+    for review, _, answer in done:
+        if alone and answer != alone[review]:
+            raise UserError(f"an answer under load differs from the answer alone: {review}")
+    milliseconds = [seconds * 1000 for _, seconds, _ in done]
+    timings = {
+        "answers": len(done),
+        "median_ms": statistics.median(milliseconds),
+        "p95_ms": statistics.quantiles(milliseconds, n=100)[94],
+        "fastest_ms": min(milliseconds),
+        "slowest_ms": max(milliseconds),
+        "answers_per_second": len(done) / wall_seconds,
+        "milliseconds": milliseconds,
+    }
+    return timings, {review: answer for review, _, answer in done}
+
+
+def demo_answers(args: argparse.Namespace) -> None:
+    examples = page_examples()
+    reviews = [examples[i % len(examples)] for i in range(args.requests)]
+    load_before = os.getloadavg()[0]
+    with demo.running_demo(Path(args.models)) as address:
+        client = Client(address)
+        _, listing = client.ask("GET", "/api/models")
+        for review in reviews[:WARM_UP]:
+            client.predict(review)
+        sequential, alone = answers_timed([client], reviews)
+        clients = [Client(address) for _ in range(args.clients)]
+        concurrent = {"clients": args.clients, **answers_timed(clients, reviews, alone)[0]}
+    report = {
+        # Other work on the machine slows the answers: the load over the last minute.
+        "load_average_before_and_after": [load_before, os.getloadavg()[0]],
+        "models": [m["name"] for m in listing["models"] if m["available"]],
+        "models_folder": args.models,
+        "reviews": examples,
+        "warm_up_answers": WARM_UP,
+        "server": {name: importlib.metadata.version(name) for name in ("starlette", "uvicorn")},
+        "sequential": sequential,
+        "concurrent": concurrent,
+    }
+    table = [["clients", "answers", "median", "95th percentile", "answers per second"]]
+    table += [
+        [str(n), str(t["answers"]), f"{t['median_ms']:.0f} ms", f"{t['p95_ms']:.0f} ms"]
+        + [f"{t['answers_per_second']:.1f}"]
+        for n, t in ((1, sequential), (args.clients, concurrent))
+    ]
+    write_report(Path(args.output), "bench_demo.json", report, table)
+
+
+def add_count(
+    parser: argparse.ArgumentParser, flag: str, default: int, what: str, least: int = 1
+) -> None:
+    text = f"{what} (default: %(default)s)"
+    parser.add_argument(flag, type=int_at_least(least), default=default, metavar="N", help=text)
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -334,6 +446,17 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     )
     add_rounds_flag(job, 1, "rounds over the settings")
     add_output_flag(job, "results/bench-jobs", "each setting's runs and bench-jobs.json")
+    answers = commands.add_parser("demo", help="make demo's answers, one client and several")
+    answers.add_argument(
+        "--models",
+        default="results",
+        metavar="DIR",
+        help="the folder of trained models the demo serves (default: %(default)s)",
+    )
+    what = "answers timed one after the other, and again at once"
+    add_count(answers, "--requests", 300, what, least=2)  # a percentile needs two
+    add_count(answers, "--clients", 4, "clients asking at once in the second part")
+    add_output_flag(answers, "results/bench-demo", "bench_demo.json")
     args, flags = parser.parse_known_args(argv)
     if flags and args.command != "jobs":
         parser.error(f"unrecognized arguments: {' '.join(flags)}")
@@ -344,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     args, flags = parse_args(argv)
     if args.command == "jobs":
         return jobs(args, flags)
-    (steps if args.command == "steps" else backends)(args)
+    {"steps": steps, "backends": backends, "demo": demo_answers}[args.command](args)
     return 0
 
 

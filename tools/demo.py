@@ -17,12 +17,15 @@ host: it works offline. Starlette with uvicorn (docs/demo.md says why).
 import common
 
 import argparse
+import contextlib
 import errno
 import json
 import shlex
 import socket
+import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,7 @@ from imdb_lstm import text_files
 from imdb_lstm.cli import non_negative_int, title
 from imdb_lstm.encoding import OOV_INDEX, TextEncoding, tokenize
 from imdb_lstm.errors import UserError
+from imdb_lstm.paths import CHECKOUT
 from imdb_lstm.results import SAME_RUN
 from imdb_lstm.variants import EXTENSIONS, VARIANTS
 
@@ -53,6 +57,8 @@ MAX_PORT = 65535
 MAX_BODY_BYTES = 6 * text_files.MAX_REVIEW_CHARACTERS + (64 << 10)
 MAX_RESULTS_BYTES = 1 << 20  # a results JSON (<variant>.json) is a few kilobytes
 CUT_WORDS_SHOWN = 100  # of the words cut off a long review, the last ones shown
+STOP_SECONDS = 300  # the most a demo started by running_demo may take to stop
+SERVING = "serving the demo at"  # the line that says it serves, and where
 # The page allows itself only what this server sends: no other host's script, style,
 # font or picture, even if one were linked by mistake.
 PAGE_HEADERS = {
@@ -337,6 +343,28 @@ def address(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
+@contextlib.contextmanager
+def running_demo(models: Path) -> Iterator[str]:
+    """`python -m tools.demo` serving `models` on a free port of 127.0.0.1 while the block
+    runs (for tests and make bench-demo); its address."""
+    command = [sys.executable, "-m", "tools.demo", "--output", str(models), "--port", "0"]
+    process = subprocess.Popen(
+        command, cwd=CHECKOUT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        printed = []
+        for line in process.stdout:
+            printed.append(line)
+            if line.startswith(SERVING):
+                break
+        else:
+            raise UserError("the demo did not start: " + " ".join(printed).strip())
+        yield line.split()[4]
+    finally:
+        process.terminate()
+        process.wait(timeout=STOP_SECONDS)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     sock = bind(args.host, args.port)  # first: a port in use fails before models load
@@ -352,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{model.name}: {'unavailable: ' + model.error if model.error else 'loaded'}")
     if not demo.available:
         print(demo.no_models())
-    print(f"serving the demo at {address(sock)} (Ctrl-C stops it)", flush=True)
+    print(f"{SERVING} {address(sock)} (Ctrl-C stops it)", flush=True)
     config = uvicorn.Config(create_app(demo), log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
