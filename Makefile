@@ -54,7 +54,7 @@ DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(call q,$(
 SEED_FLAG := $(if $(SEED),--seed $(SEED))
 FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT))
 
-.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare check-resume stanford-csv bench bench-backends bench-jobs bench-demo demo test test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare check-resume stanford-csv bench bench-backends bench-jobs bench-demo demo test test-slow test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -75,6 +75,7 @@ help:
 	@echo "make demo        a page on 127.0.0.1:PORT to try every model of OUTPUT on your own review (docs/demo.md)"
 	@echo "make bench-demo  time the demo's answers to one review, one client and four at once"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
+	@echo "make test-slow   sweeps killed, resumed and repeated for real on tiny data"
 	@echo "make test-backends  the four scripts under JAX and PyTorch (builds .venv-jax, .venv-torch)"
 	@echo "make test-cluster   make seeds on a Dask scheduler and two workers started on 127.0.0.1"
 	@echo "make test-browser   the demo page in headless Chromium (Debian's chromium and chromium-driver)"
@@ -162,7 +163,13 @@ bench-jobs: venv
 	$(PY) -m tools.bench jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/bench-jobs)
 
 test: venv
-	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster" tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster and not slow" tests
+
+# Whole sweeps killed, resumed or repeated on tiny data: make reproduce, make seeds
+# skipping what is done, Ctrl-C and resuming, a run killed in its second epoch, make bench
+# (CI runs it after make test).
+test-slow: venv
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "slow and not cluster" tests
 
 # The four scripts under JAX and PyTorch on tiny data, each in its own environment, and a
 # JAX model read under TensorFlow (tests/test_backends.py; CI runs it after make test).

@@ -11,6 +11,7 @@ from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS
 from tools import bench
 
 
+@pytest.mark.slow
 def test_bench_steps_runs_and_writes_its_results(tmp_path):
     result = run_command(
         sys.executable, "-m", "tools.bench", "steps", "--variants", "cnn_lstm",

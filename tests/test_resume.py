@@ -27,6 +27,7 @@ ENCODING = TextEncoding({"good": 4, "bad": 5}, 10, 5)
 FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "script", ["lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"]
 )

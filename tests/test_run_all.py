@@ -133,6 +133,7 @@ def test_a_script_that_exits_0_without_results_counts_as_failed(tmp_path, capsys
     assert "1 of 1 failed" in captured.err
 
 
+@pytest.mark.slow
 def test_make_reproduce_runs_twice_and_finds_identical_results(
     stanford_tarball, run_all_output, tmp_path
 ):
@@ -330,6 +331,7 @@ def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch
     assert "[1/3] lstm_basic seed 1 ... done earlier, skipped" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_make_seeds_trains_what_is_not_done_and_then_skips_it(
     stanford_tarball, run_all_output, tmp_path, monkeypatch, capsys
 ):
@@ -468,6 +470,7 @@ def test_make_passes_paths_with_spaces_and_accents(stanford_tarball, tmp_path):
     assert (output / "RESULTS.md").exists()
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_make_seeds_and_the_same_command_resumes_it(stanford_tarball, tmp_path):
     """SIGINT to make's process group (a terminal's Ctrl-C) in the middle of an epoch: the
     runs under way stop at their last finished epoch, the queued one never starts,
@@ -476,9 +479,12 @@ def test_ctrl_c_stops_make_seeds_and_the_same_command_resumes_it(stanford_tarbal
     command = ["make", "-o", ".venv/.installed", "seeds", f"PY={sys.executable}"]
     command += [f"DATA={stanford_tarball}", f"OUTPUT={tmp_path}", *variables]
     environment = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
+    # A terminal's foreground job takes Ctrl-C whatever its parent ignored (a shell's
+    # background job starts with SIGINT ignored, and make would keep ignoring it).
     sweep = subprocess.Popen(
         command, cwd=ROOT, env=environment, text=True, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     printed: list[str] = []
     reader = threading.Thread(target=lambda: printed.extend(sweep.stdout), daemon=True)
