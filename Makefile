@@ -166,8 +166,8 @@ test: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster and not slow" tests
 
 # Whole sweeps killed, resumed or repeated on tiny data: make reproduce, make seeds
-# skipping what is done, Ctrl-C and resuming, a run killed in its second epoch, make bench
-# (CI runs it after make test).
+# skipping what is done, Ctrl-C and resuming, a run killed in its second epoch, make bench;
+# and the real data set, where ../shared/data holds it (CI runs it after make test).
 test-slow: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -p no:cacheprovider -m "slow and not cluster" tests
 

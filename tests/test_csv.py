@@ -207,6 +207,7 @@ def test_stanford_archive_as_csv_encodes_to_the_same_arrays(
     assert from_csv.split["rule"] == "the split column: train or test"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not REAL_ARCHIVE.exists(), reason=f"no real data at {REAL_ARCHIVE}")
 def test_real_stanford_archive_as_csv_encodes_to_the_same_arrays(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(SUITE_KERAS_HOME))  # the archive is encoded once

@@ -23,7 +23,11 @@ from imdb_lstm.model_files import load_model
 ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 REVIEWS_CHECKED = 200
 
-pytestmark = pytest.mark.skipif(not ARCHIVE.exists(), reason=f"no real data at {ARCHIVE}")
+# The whole real data set: in make test-slow, where it lies.
+pytestmark = [
+    pytest.mark.skipif(not ARCHIVE.exists(), reason=f"no real data at {ARCHIVE}"),
+    pytest.mark.slow,
+]
 
 
 @pytest.fixture(autouse=True)
