@@ -773,3 +773,11 @@ def test_the_glossary_names_code_the_project_has():
     assert len(names) >= 25
     missing = [n for n in names if n not in (python if n.endswith(".py") else code)]
     assert missing == []
+
+
+def test_the_readme_gives_the_suites_time_as_measured():
+    """`make test`'s time on a clean clone, from its committed --durations run."""
+    run = json.loads((ROOT / "docs/results/test-suite/make-test.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert f"{duration(run['seconds'])} on a clean clone" in readme
+    assert run["pytest"].split(" passed")[0].isdigit() and " failed" not in run["pytest"]
