@@ -77,19 +77,20 @@ def cached(
     and cache version."""
     key = f"{source.resolve()}|{fingerprint}|{num_words}"
     cache = keras_cache_dir() / f"imdb-lstm-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
-    with _encoding_lock(cache):
+    with _encoding_lock(cache.parent):
         return _cached(cache, source, maxlen, encode)
 
 
 @contextmanager
-def _encoding_lock(cache: Path) -> Iterator[None]:
-    """Held while a process looks for, or makes, the entry `cache`: of several runs
-    started together (make run-all), one encodes the reviews and the others wait, then
-    read its entry. An flock, which the kernel releases however the process ends; none
-    where the cache folder cannot be written (each run then encodes for itself)."""
+def _encoding_lock(folder: Path) -> Iterator[None]:
+    """Held while a process looks for, or makes, an entry in the cache `folder`: of several
+    runs started together (make run-all), one encodes the reviews and the others wait, then
+    read its entry. An flock on the folder itself (no lock file left behind), which the
+    kernel releases however the process ends; none where the folder cannot be made (each
+    run then encodes for itself)."""
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(cache.with_name(cache.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(folder, os.O_RDONLY)
     except OSError:
         yield
         return
@@ -97,7 +98,7 @@ def _encoding_lock(cache: Path) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print("Waiting for another run encoding the same reviews ...", flush=True)
+            print("Waiting for another run encoding reviews into the cache ...", flush=True)
             progress.note(event="waiting")
             fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield

@@ -356,7 +356,8 @@ def test_runs_started_together_encode_the_reviews_once(tmp_path, capsys, monkeyp
     first.join()
     assert len(encoded) == 1 and len(results) == 2
     printed = capsys.readouterr().out
-    assert "Waiting for another run encoding the same reviews ..." in printed
+    assert "Waiting for another run encoding reviews into the cache ..." in printed
+    assert [p.name for p in cache.keras_cache_dir().iterdir() if "lock" in p.name] == []
     run = board.RunProgress("[1/2] lstm_basic.py", progress_file)
     lines = [run.epoch_line(event) for event in run.update()]
     assert lines == [
