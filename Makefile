@@ -54,7 +54,7 @@ DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(call q,$(
 SEED_FLAG := $(if $(SEED),--seed $(SEED))
 FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT))
 
-.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare check-resume stanford-csv bench bench-backends bench-jobs bench-demo demo test test-slow test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare stanford-csv bench bench-jobs bench-demo demo test test-slow test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -67,11 +67,9 @@ help:
 	@echo "make reproduce   train VARIANT twice with the same seed and check the results are identical"
 	@echo "make seeds       train the variants once per seed in SEEDS, JOBS at a time; compare them (SEEDS.md, seeds.png)"
 	@echo "make compare     the report of the runs in OUTPUT again (RESULTS.md, curves.png; OVER_SEEDS=1: SEEDS.md)"
-	@echo "make check-resume  kill VARIANT in its second epoch, resume it, compare with a run never stopped"
 	@echo "make stanford-csv  write the Stanford archive DATA as a CSV file of reviews (CSV=reviews.csv)"
 	@echo "make bench       time every model's training and evaluation step against the tutorial's listing (results/bench.json)"
 	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
-	@echo "make bench-backends  time a training step of every variant on TensorFlow, JAX and PyTorch"
 	@echo "make demo        a page on 127.0.0.1:PORT to try every model of OUTPUT on your own review (docs/demo.md)"
 	@echo "make bench-demo  time the demo's answers to one review, one client and four at once"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
@@ -130,9 +128,6 @@ OVER_SEEDS ?=
 compare: venv
 	$(PY) -m tools.compare $(if $(OVER_SEEDS),--seeds --results $(call q,$(OUTPUT)/seeds),--results $(call q,$(OUTPUT)))
 
-check-resume: venv
-	$(PY) -m tools.check_resume $(VARIANT) $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/check-resume)
-
 CSV ?= reviews.csv
 stanford-csv: venv
 	$(PY) -m tools.stanford_csv $(call q,$(DATA)) $(call q,$(CSV))
@@ -151,12 +146,6 @@ bench-demo: venv
 # The benchmarks of tools/bench.py, one subcommand each.
 bench: venv
 	$(PY) -m tools.bench steps --output $(call q,$(OUTPUT))
-
-# One training step of every variant under TensorFlow, JAX and PyTorch, round by round.
-bench-backends: venv
-	$(MAKE) venv BACKEND=jax
-	$(MAKE) venv BACKEND=torch
-	$(PY) -m tools.bench backends --output $(call q,$(OUTPUT)/bench-backends)
 
 # make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
 bench-jobs: venv

@@ -1,21 +1,16 @@
 """
 Title: Time the questions still open: one subcommand each
-Description: each subcommand calls what it compares round by round (`interleaved`),
-so that the machine's drift falls on all alike, prints a table and writes a JSON report
-with the machine and versions (`write_report`). steps: a training step (64 reviews x 500
-words) and an evaluation batch of each model, XLA off and on, against the tutorial's
-listing as written (Keras's default jit_compile, evaluate's batches of 32); read the
-ratios, which both sides measure in one process (bench.json). backends: a training step
-of each variant under TensorFlow, JAX and PyTorch, each in its environment (make venv
-BACKEND=...), compiled as the scripts do (bench-backends.json). jobs: make run-all's wall
-time by --jobs, other flags going to the scripts (bench-jobs.json). demo: make demo's
-answer to the page's example reviews through every model of --models, --requests one
-after the other, then --requests from --clients clients at once, each over a connection
-of its own kept open, from sending the request to having read the answer; fails if an
-answer under load differs from the same review's answer alone (bench_demo.json).
-Answered, in the git history, their results in docs/: tools/bench_predict.py
-(docs/csv.md), tools/bench_cluster.py (docs/cluster.md), loading from the cache and the
-share of the matrix-multiply peak (docs/speed.md).
+Description: each subcommand calls what it compares round by round (`interleaved`), so
+that the machine's drift falls on all alike, prints a table and writes a JSON report
+with the machine and versions (`write_report`). steps: a training step and an evaluation
+batch of each model, XLA off and on, against the tutorial's listing as written
+(bench.json). jobs: make run-all's wall time by --jobs, other flags going to the scripts
+(bench-jobs.json). demo: make demo's answer time, one client then several at once; fails
+if an answer under load differs from the same review's answer alone (bench_demo.json).
+Answered, in the git history, their results in docs/: the backends' step times
+(docs/backends.md), check_resume (docs/running.md), bench_predict (docs/csv.md),
+bench_cluster (docs/cluster.md), epoch_pause, the cache's loading time and the
+matrix-multiply peak (docs/speed.md).
 
     python -m tools.bench steps --variants lstm_basic --output results/bench
     python -m tools.bench jobs --data aclImdb_v1.tar.gz --output results/bench-jobs
@@ -34,7 +29,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -52,7 +46,7 @@ import numpy as np
 from imdb_lstm import backend, files, machine
 from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, int_at_least, title
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import CHECKOUT, VENVS, run_files
+from imdb_lstm.paths import run_files
 from imdb_lstm.variants import EXTENSIONS, SCRIPTS, VARIANTS, XLA_FASTER_ON_CPU
 from tools import demo, run_all
 
@@ -201,75 +195,6 @@ def steps(args: argparse.Namespace) -> None:
     table = [header, *(steps_row(name, result) for name, result in results.items())]
     report = {"batch_size": args.batch_size, "repeats": args.repeats, "variants": results}
     write_report(Path(args.output), "bench.json", report, table)
-
-
-def time_backend_steps(variants: list[str], repeats: int) -> dict:
-    """In this process's backend: seconds per training step of each variant, compiled as
-    common.Run compiles it."""
-    seconds = {}
-    for name in variants:
-        variant = script(name)
-        keras.utils.set_random_seed(variant.SEED)
-        model = compiled_model(name, backend.jit_compile(name in XLA_FASTER_ON_CPU))
-        x, y = synthetic_batch(variant, variant.BATCH_SIZE, np.random.default_rng(0))
-        step = functools.partial(model.train_on_batch, x, y)
-        step()  # compiles it
-        seconds[name] = [timed(step) for _ in range(repeats)]
-    return {"seconds": seconds, **machine.provenance()}
-
-
-def python_of(name: str) -> Path:
-    """The Python of the backend `name`'s environment."""
-    python = CHECKOUT / VENVS[name] / "bin" / "python"
-    if not python.exists():
-        raise UserError(f"{python} is missing: make venv BACKEND={name} builds it")
-    return python
-
-
-def backend_round(name: str, args: argparse.Namespace) -> dict:
-    """One round of `time_backend_steps` in the environment of the backend `name`."""
-    print(f"{name} ...", flush=True)
-    command = [str(python_of(name)), "-m", "tools.bench", "backends", "--worker"]
-    command += ["--repeats", str(args.repeats), "--variants", *args.variants]
-    environment = os.environ | {"KERAS_BACKEND": name}
-    result = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True, env=environment)
-    if result.returncode != 0:
-        raise UserError(f"timing under {name} failed: {result.stderr.strip()[-500:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def backends(args: argparse.Namespace) -> None:
-    if args.worker:
-        print(json.dumps(time_backend_steps(args.variants, args.repeats)))
-        return
-    for name in args.backends:  # all there before the first round
-        python_of(name)
-    contenders = {name: functools.partial(backend_round, name, args) for name in args.backends}
-    rounds = interleaved(contenders, args.rounds)
-    medians = {
-        name: {
-            v: statistics.median(s for r in done for s in r["seconds"][v]) * 1e3
-            for v in args.variants
-        }
-        for name, done in rounds.items()
-    }
-    reference = medians.get("tensorflow")
-    ratios = reference and {
-        name: {v: ms[v] / reference[v] for v in ms} for name, ms in medians.items()
-    }
-    first = next(iter(rounds.values()))
-    report = {
-        "what": "one training step (64 reviews x 500 words), the scripts' own compile, ms",
-        "median_ms": medians,
-        "ratio_to_tensorflow": ratios or None,
-        "rounds": rounds,
-        "machine": first[0]["machine"],  # the workers': this process is no backend's
-        "versions": {name: done[0]["versions"] for name, done in rounds.items()},
-        "date": first[-1]["date"],
-    }
-    table = [["variant", *medians]]
-    table += [[v, *(f"{medians[b][v]:.1f} ms" for b in medians)] for v in args.variants]
-    write_report(Path(args.output), "bench-backends.json", report, table)
 
 
 # What bench-jobs.json keeps of each run's JSON.
@@ -429,13 +354,6 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     add_count(step, "--warmup", 3, "untimed steps first, compilation included")
     add_count(step, "--batch-size", script(VARIANTS[0]).BATCH_SIZE, "reviews per training step")
     add_output_flag(step, "results", "bench.json")
-    on = commands.add_parser("backends", help="a training step on each Keras backend")
-    on.add_argument("--backends", nargs="+", choices=list(VENVS), default=list(VENVS))
-    on.add_argument("--variants", nargs="+", choices=VARIANTS, default=VARIANTS)
-    add_rounds_flag(on, 3, "rounds over the backends")
-    add_count(on, "--repeats", 3, "timed steps per variant and round, after one to compile")
-    add_output_flag(on, "results/bench-backends", "bench-backends.json")
-    on.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     job = commands.add_parser("jobs", help="make run-all's wall time by --jobs")
     job.add_argument(
         "--settings",
@@ -467,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     args, flags = parse_args(argv)
     if args.command == "jobs":
         return jobs(args, flags)
-    {"steps": steps, "backends": backends, "demo": demo_answers}[args.command](args)
+    {"steps": steps, "demo": demo_answers}[args.command](args)
     return 0
 
 
