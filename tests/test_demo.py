@@ -60,11 +60,12 @@ def post(client, body: bytes | str):
     return response.status_code, response.json()
 
 
-def test_models_lists_every_trained_model_with_its_settings(client):
+def test_models_lists_every_trained_model_with_its_settings(client, run_all_output):
     listing = client.get("/api/models").json()
     assert [m["name"] for m in listing["models"]] == ALL_MODELS
     basic = listing["models"][0]
-    assert basic["available"] and 0 <= basic["test_accuracy"] <= 1
+    trained = json.loads((run_all_output / "lstm_basic.json").read_text())
+    assert basic["available"] and basic["test_accuracy"] == trained["test_accuracy"]
     assert (basic["settings"]["epochs"], basic["settings"]["max_samples"]) == (2, 100)
     assert (basic["num_words"], basic["maxlen"]) == (5000, 500)
     assert listing["train_commands"][0].startswith("make run-all OUTPUT=")
