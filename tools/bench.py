@@ -75,13 +75,6 @@ def script(variant: str) -> ModuleType:
     return importlib.import_module(f"extensions.{variant}" if variant in EXTENSIONS else variant)
 
 
-def compiled_model(variant: str, jit_compile: bool | str) -> keras.Model:
-    """`variant`'s model, built by its script's own code and compiled as it compiles it."""
-    model = script(variant).build_model()
-    model.compile(**COMPILE, jit_compile=jit_compile)
-    return model
-
-
 def interleaved(contenders: dict[Any, Callable[[], Any]], rounds: int) -> dict[Any, list]:
     """Each contender's results, one call of each a round, round by round."""
     results: dict[Any, list] = {name: [] for name in contenders}
@@ -89,10 +82,6 @@ def interleaved(contenders: dict[Any, Callable[[], Any]], rounds: int) -> dict[A
         for name, call in contenders.items():
             results[name].append(call())
     return results
-
-
-def timed(step: Callable[[], object]) -> float:
-    return timeit.timeit(step, number=1)
 
 
 def summary(seconds: list[float]) -> dict[str, float]:
@@ -122,7 +111,8 @@ def compiled_steps(name: str, setup: str, args: argparse.Namespace):
     its warmed-up train and eval steps."""
     variant = script(name)
     keras.utils.set_random_seed(variant.SEED)
-    model = compiled_model(name, SETUPS[setup][0])
+    model = variant.build_model()
+    model.compile(**COMPILE, jit_compile=SETUPS[setup][0])
     rng = np.random.default_rng(0)
     x, y = synthetic_batch(variant, args.batch_size, rng)
     x_eval, y_eval = synthetic_batch(variant, SETUPS[setup][1], rng)
@@ -164,12 +154,9 @@ def bench_variant(name: str, seconds: dict, args: argparse.Namespace) -> dict:
         }
     result["project"] = "xla_on" if backend.uses_xla(xla_faster) else "xla_off"
     project, tutorial = result[result["project"]], result["tutorial"]
-    result["train_speedup"] = (
-        tutorial["train_step_seconds"]["median"] / project["train_step_seconds"]["median"]
-    )
-    result["eval_speedup"] = (
-        project["eval_reviews_per_second"] / tutorial["eval_reviews_per_second"]
-    )
+    for kind in ("train", "eval"):  # reviews per second, the project's to the tutorial's
+        rate = f"{kind}_reviews_per_second"
+        result[f"{kind}_speedup"] = project[rate] / tutorial[rate]
     return result
 
 
@@ -183,7 +170,7 @@ def steps(args: argparse.Namespace) -> None:
     print(f"Timing {len(args.variants)} models on {machine.machine_description()} ...", flush=True)
     compiled = compile_all(args.variants, args)
     contenders = {
-        (name, setup, kind): functools.partial(timed, step)
+        (name, setup, kind): functools.partial(timeit.timeit, step, number=1)
         for name, setups in compiled.items()
         for setup, both in setups.items()
         for kind, step in zip(("train", "eval"), both, strict=True)
