@@ -1,11 +1,10 @@
 """
 Title: Compare the trained variants with each other and with the tutorial
-Description: reads the <variant>.json files the scripts write and prints one table,
-a row per variant: test accuracy next to the tutorial's published value, loss, speed,
-size, memory. A single run is a group of one; over several seeds (--seeds reads
-<results>/<seed>/<variant>.json) each row shows the mean, the standard deviation and
-the range, and a second table each run. Writes RESULTS.md and curves.png (SEEDS.md and
-seeds.png with --seeds). Needs neither Keras nor TensorFlow.
+Description: reads the <variant>.json files the scripts write and prints one table, a row
+per variant: test accuracy next to the tutorial's published value, loss, speed, size,
+memory. Over seeds (--seeds reads <results>/<seed>/<variant>.json) each row shows the mean,
+standard deviation and range, and a second table each run. Writes RESULTS.md and
+curves.png (SEEDS.md and seeds.png with --seeds). Needs neither Keras nor TensorFlow.
 """
 
 import argparse
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from imdb_lstm import files
-from imdb_lstm.cli import duration, run, title
+from imdb_lstm import cli, files
+from imdb_lstm.cli import duration, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import EXTENSIONS, TUTORIAL_ACCURACY, VARIANTS
 
@@ -27,47 +26,8 @@ OUTPUTS = {
     False: ("Results", "RESULTS.md", "curves.png"),
     True: ("Test accuracy over seeds", "SEEDS.md", "seeds.png"),
 }
-# The columns that only mean something over several runs of a variant: a report of
-# single runs leaves them out.
+# The columns that only mean something over several runs of a variant.
 OVER_RUNS = {"runs", "standard deviation", "min - max", "tutorial inside the range"}
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=title(__doc__))
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default="results",
-        metavar="DIR",
-        help="folder with the scripts' JSON results; the report and picture go there "
-        "too (default: %(default)s)",
-    )
-    runs = {"nargs": "*", "default": [], "metavar": "RUN"}
-    parser.add_argument(
-        "--failed",
-        **runs,
-        help="variants whose run failed: shown as failed, their results not read (with "
-        "--seeds: runs, e.g. 'lstm_basic seed 2', listed as failed)",
-    )
-    parser.add_argument(
-        "--interrupted", **runs, help="likewise, the runs a Ctrl-C stopped: shown as interrupted"
-    )
-    parser.add_argument(
-        "--beside",
-        type=Path,
-        nargs="+",
-        default=[],
-        metavar="DIR",
-        help="with --seeds: also show the runs of these folders (e.g. the four variants' "
-        "sweep beside the extensions'); the report goes to --results only",
-    )
-    parser.add_argument(
-        "--seeds",
-        action="store_true",
-        help="compare runs over seeds instead: read every <results>/<seed>/<variant>.json "
-        "and write SEEDS.md and seeds.png",
-    )
-    return parser.parse_args(argv)
 
 
 def load_results(paths: list[Path], folder: Path) -> list[dict]:
@@ -88,10 +48,8 @@ def load_results(paths: list[Path], folder: Path) -> list[dict]:
             f"{folder}/ holds runs of several backends ({', '.join(backends)}): one report "
             "compares one backend; keep each in its own folder (make's OUTPUT does)"
         )
-    order = {name: i for i, name in enumerate(VARIANTS + EXTENSIONS)}
-    return sorted(
-        runs, key=lambda r: (order.get(r["variant"], len(order)), r["variant"], r["seed"])
-    )
+    rank = {name: i for i, name in enumerate(VARIANTS + EXTENSIONS)}
+    return sorted(runs, key=lambda r: (rank.get(r["variant"], len(rank)), r["variant"], r["seed"]))
 
 
 def points(accuracy: float | None) -> str:
@@ -138,36 +96,29 @@ def table_row(variant: str, group: list[dict]) -> dict[str, str]:
     }
 
 
-def larger_class_share(run: dict) -> float | None:
-    """The share of the larger class in the run's test reviews: the accuracy of a model
-    that says the same for every review (None where the results do not record it)."""
-    counts = (run.get("test_labels") or {}).values()
-    return max(counts) / sum(counts) if sum(counts) else None
-
-
 def not_learned(runs: list[dict]) -> list[str]:
-    """A line for the runs whose test accuracy is the share of the larger class, to the
-    review: their models say the same for every review, whatever it says."""
-    stuck = [
-        run
-        for run in runs
-        if (share := larger_class_share(run)) is not None
-        and abs(run["test_accuracy"] - share) < 0.5 / run["test_reviews"]
-    ]
+    """A line for the runs whose test accuracy is, to the review, the share of the larger
+    class in their test reviews (where recorded): their models label every review alike."""
+    stuck = []  # each such run's variant and that share
+    for run in runs:
+        counts = (run.get("test_labels") or {}).values()
+        share = max(counts) / sum(counts) if sum(counts) else None
+        if share is not None and abs(run["test_accuracy"] - share) < 0.5 / run["test_reviews"]:
+            stuck.append((run["variant"], points(share)))
     if not stuck:
         return []
-    names = ", ".join(dict.fromkeys(run["variant"] for run in stuck))
-    share = one_or_all(points(larger_class_share(run)) for run in stuck)
+    names, shares = zip(*stuck, strict=True)
     return [
-        f"- **Not learned yet**: the test accuracy of {names} is {share}, the share of the "
-        "larger class in the test reviews: the model gives every review the same label. "
-        "Too few reviews or epochs (MAX_SAMPLES, EPOCHS) for it to learn.",
+        f"- **Not learned yet**: the test accuracy of {', '.join(dict.fromkeys(names))} is "
+        f"{one_or_all(shares)}, the share of the larger class in the test reviews: the model "
+        "gives every review the same label. Too few reviews or epochs (MAX_SAMPLES, EPOCHS) "
+        "for it to learn."
     ]
 
 
-def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+def markdown_table(columns: list[str], rows: list[dict[str, str]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(row.get(c, "") for c in columns) + " |" for row in rows]
 
 
 def one_or_all(values: Iterable) -> str:
@@ -198,14 +149,12 @@ def setup_lines(runs: list[dict]) -> list[str]:
 
 def each_run_table(groups: dict[str, list[dict]]) -> list[str]:
     """Every run's test accuracy, a column per seed."""
-    seeds = list(dict.fromkeys(run["seed"] for group in groups.values() for run in group))
-    rows = [
-        [variant]
-        + [next((points(r["test_accuracy"]) for r in group if r["seed"] == s), "") for s in seeds]
-        for variant, group in groups.items()
+    seeds = dict.fromkeys(f"seed {run['seed']}" for group in groups.values() for run in group)
+    rows = [  # a seed's first run, where a variant ran twice with it
+        {"variant": v} | {f"seed {r['seed']}": points(r["test_accuracy"]) for r in reversed(g)}
+        for v, g in groups.items()
     ]
-    header = ["variant", *(f"seed {s}" for s in seeds)]
-    return ["", "Test accuracy of each run:", "", *markdown_table(header, rows)]
+    return ["", "Test accuracy of each run:", "", *markdown_table(["variant", *seeds], rows)]
 
 
 def report(runs: list[dict], unfinished: dict[str, Sequence[str]], seeds: bool) -> str:
@@ -215,22 +164,20 @@ def report(runs: list[dict], unfinished: dict[str, Sequence[str]], seeds: bool) 
     title, _, picture = OUTPUTS[seeds]
     groups = by_variant(runs)
     rows = [table_row(v, g) for v, g in groups.items()]
-    notes = [
-        f"- {what.capitalize()}, not in the tables: {', '.join(names)}"
-        for what, names in unfinished.items()
-        if names and seeds
-    ]
-    if not seeds:
-        rows += [
-            {"variant": v, "test accuracy": what, "tutorial": points(TUTORIAL_ACCURACY.get(v))}
-            for what, names in unfinished.items()
-            for v in names
-        ]
+    notes = []
+    for what, names in unfinished.items():
+        if not seeds:
+            rows += [
+                {"variant": v, "test accuracy": what, "tutorial": points(TUTORIAL_ACCURACY.get(v))}
+                for v in names
+            ]
+        elif names:
+            notes.append(f"- {what.capitalize()}, not in the tables: {', '.join(names)}")
     several = any(len(group) > 1 for group in groups.values())
     columns = [name for name in rows[0] if several or name not in OVER_RUNS]
     return "\n".join(
         [f"# {title}", "", *setup_lines(runs), *not_learned(runs), *notes, ""]
-        + markdown_table(columns, [[row.get(name, "") for name in columns] for row in rows])
+        + markdown_table(columns, rows)
         + (each_run_table(groups) if several else [])
         + ["", f"![Test accuracy per run against the tutorial's, and training curves]({picture})"]
         + [""]
@@ -258,17 +205,16 @@ def plot_training(axes, groups: dict[str, list[dict]], key: str, title: str, uni
     """The training history's `key` per epoch: the mean of each group, with a band from
     its lowest to its highest run when there are several. One tick per epoch (a sweep of
     one epoch gets one tick, 1, not 0.96 ... 1.04)."""
-    last_epoch = 1
     for variant, group in groups.items():
         length = min(len(run["history"][key]) for run in group)
         curves = np.array([run["history"][key][:length] for run in group])
         curves *= 100 if unit == "%" else 1
         epochs = range(1, length + 1)
-        last_epoch = max(last_epoch, length)
         (line,) = axes.plot(epochs, curves.mean(axis=0), marker="o", label=variant)
         if len(group) > 1:
             band = curves.min(axis=0), curves.max(axis=0)
             axes.fill_between(epochs, *band, color=line.get_color(), alpha=0.2)
+    last_epoch = max(1, *(len(line.get_xdata()) for line in axes.lines))
     if any(len(group) > 1 for group in groups.values()):
         title += ": mean over runs, band from lowest to highest"
     axes.set_title(title, fontsize=10)
@@ -283,8 +229,7 @@ def figure(runs: list[dict]):
     from matplotlib.figure import Figure
 
     groups = by_variant(runs)
-    figure = Figure(figsize=(16, 5.6))
-    FigureCanvasAgg(figure)  # drawn in memory: no display needed
+    figure = FigureCanvasAgg(Figure(figsize=(16, 5.6))).figure  # drawn in memory, no display
     test_axes, loss_axes, accuracy_axes = figure.subplots(1, 3)
     plot_test_accuracy(test_axes, groups)
     plot_training(loss_axes, groups, "loss", "Training loss", "binary cross-entropy")
@@ -302,28 +247,21 @@ def runs_and_report(
     seeds: bool = False,
     beside: Sequence[Path] = (),
 ) -> tuple[list[dict], str]:
-    """The runs in `folder` and their report, `failed` and `interrupted` marked (`report`):
-    over seeds, <folder>/<seed>/<variant>.json and those of the folders `beside`; else
-    <folder>/<variant>.json, but for the unfinished."""
+    """The runs and their report (`report`): over seeds, <folder>/<seed>/<variant>.json and
+    those of the folders `beside`; else <folder>/<variant>.json, bar `failed` and `interrupted`."""
     if seeds:
         paths = sorted(p for f in [folder, *beside] for p in f.glob("*/*.json"))
     else:
-        left_out = {*failed, *interrupted}
-        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in left_out]
+        paths = [p for p in sorted(folder.glob("*.json")) if p.stem not in {*failed, *interrupted}]
     runs = load_results(paths, folder)
     return runs, report(runs, {"failed": failed, "interrupted": interrupted}, seeds)
 
 
 def compare(
-    folder: Path,
-    failed: Sequence[str] = (),
-    interrupted: Sequence[str] = (),
-    seeds: bool = False,
-    beside: Sequence[Path] = (),
+    folder: Path, *unfinished: Sequence[str], seeds: bool = False, beside: Sequence[Path] = ()
 ) -> None:
-    """Prints and writes the report of the runs in `folder` (`runs_and_report`), and its
-    picture."""
-    runs, text = runs_and_report(folder, failed, interrupted, seeds, beside)
+    """Prints `runs_and_report(folder, *unfinished, ...)`'s report, writes it and its picture."""
+    runs, text = runs_and_report(folder, *unfinished, seeds=seeds, beside=beside)
     print(text)
     picture = io.BytesIO()
     figure(runs).savefig(picture, format="png", dpi=110)
@@ -337,11 +275,45 @@ def compare(
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    parser = argparse.ArgumentParser(description=title(__doc__))
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default="results",
+        metavar="DIR",
+        help="folder with the scripts' JSON results; the report and picture go there "
+        "too (default: %(default)s)",
+    )
+    runs = {"nargs": "*", "default": [], "metavar": "RUN"}
+    parser.add_argument(
+        "--failed",
+        **runs,
+        help="variants whose run failed: shown as failed, their results not read (with "
+        "--seeds: runs, e.g. 'lstm_basic seed 2', listed as failed)",
+    )
+    parser.add_argument(
+        "--interrupted", **runs, help="likewise, the runs a Ctrl-C stopped: shown as interrupted"
+    )
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="with --seeds: also show the runs of these folders (e.g. the four variants' "
+        "sweep beside the extensions'); the report goes to --results only",
+    )
+    parser.add_argument(
+        "--seeds",
+        action="store_true",
+        help="compare runs over seeds instead: read every <results>/<seed>/<variant>.json "
+        "and write SEEDS.md and seeds.png",
+    )
+    args = parser.parse_args(argv)
     if args.beside and not args.seeds:
         raise UserError("--beside shows other sweeps' runs: it goes with --seeds")
-    compare(args.results, args.failed, args.interrupted, args.seeds, args.beside)
+    compare(args.results, args.failed, args.interrupted, seeds=args.seeds, beside=args.beside)
 
 
 if __name__ == "__main__":
-    run(main)
+    cli.run(main)
