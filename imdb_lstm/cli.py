@@ -58,8 +58,8 @@ def int_at_least(minimum: int, maximum: int | None = None) -> Callable[[str], in
     return parse
 
 
-def add_output_flag(parser: argparse.ArgumentParser, default: str, what: str) -> None:
-    """The --output DIR flag every tool takes: the folder for `what`."""
+def add_output_flag(parser: argparse._ActionsContainer, default: str, what: str) -> None:
+    """The --output DIR flag every tool takes (on a parser or a group): the folder for `what`."""
     parser.add_argument(
         "--output", default=default, metavar="DIR", help=f"folder for {what} (default: %(default)s)"
     )

@@ -11,7 +11,9 @@ import nbformat
 import pytest
 from conftest import ONE_THREAD, ROOT, TINY_MAKE, make
 
+from imdb_lstm.errors import UserError
 from imdb_lstm.variants import VARIANTS
+from tools import notebook as notebook_tool
 
 NOTEBOOK = ROOT / "tutorial.ipynb"
 # Each committed notebook and the folder of its full-data run's results.
@@ -83,6 +85,22 @@ def test_the_executed_copy_shows_four_accuracies_and_the_curves(executed):
     assert accuracies == expected
     assert images(notebook) == 5  # each model's curves, and the comparison
     assert "positive  label     review" in printed(notebook)  # the two reviews typed in
+
+
+def test_make_notebook_without_names_executes_both(tmp_path, monkeypatch):
+    """`make notebook` and `make notebook-refresh` name no notebook."""
+    executed = []
+    monkeypatch.setattr(notebook_tool, "execute", lambda source, target, _: executed.append(target))
+    notebook_tool.main(["--output", str(tmp_path)])
+    notebook_tool.main(["--refresh"])
+    assert executed == [
+        tmp_path / "tutorial.ipynb",
+        tmp_path / "tutorial.zh-CN.ipynb",
+        ROOT / "tutorial.ipynb",
+        ROOT / "tutorial.zh-CN.ipynb",
+    ]
+    with pytest.raises(UserError, match="drop --seed "):
+        notebook_tool.main(["--refresh", "--seed", "3"])
 
 
 def test_the_two_notebooks_run_the_same_code():

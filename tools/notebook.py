@@ -1,25 +1,21 @@
 """
 Title: Execute the notebooks, the tutorial's page with its outputs
 Description: runs every cell of tutorial.ipynb and tutorial.zh-CN.ipynb (the same code,
-prose in Chinese) with papermill. By default it writes executed copies to
-results/notebook/ (--output DIR: elsewhere), each notebook's runs in a folder beside its
-copy, and leaves the tracked notebooks alone. The flags that are set (the scripts'
---data, --epochs, --max-samples, --seed) become the notebooks' parameters; the rest keep
-the notebooks' own: each script's settings, a local copy of the data or the download.
---refresh executes the tracked notebooks in place with their own parameters only, as
-committed: no cell added, no path of this machine kept. Each notebook is written whole or
-not at all.
+prose in Chinese) with papermill into copies in results/notebook/ (--output), each
+notebook's runs in a folder beside its copy; the flags that are set (the scripts' --data,
+--epochs, --max-samples, --seed) become its parameters. --refresh executes the tracked
+notebooks in place with their own parameters only: no cell added, no path of this machine
+kept. Each notebook is written whole or not at all.
 
     python -m tools.notebook --epochs 1 --max-samples 500
     python -m tools.notebook --refresh                 # the committed outputs, full data
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 from imdb_lstm import files
-from imdb_lstm.cli import positive_int, run, seed_number, title
+from imdb_lstm.cli import add_output_flag, positive_int, run, seed_number, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.paths import CHECKOUT
 
@@ -28,39 +24,12 @@ NOTEBOOKS = ["tutorial.ipynb", "tutorial.zh-CN.ipynb"]
 PARAMETERS = {"DATA": "data", "EPOCHS": "epochs", "MAX_SAMPLES": "max_samples", "SEED": "seed"}
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=title(__doc__))
-    parser.add_argument(
-        "notebooks",
-        nargs="*",
-        choices=NOTEBOOKS,
-        default=NOTEBOOKS,
-        metavar="NOTEBOOK",
-        help=f"the notebooks to execute (default: {' and '.join(NOTEBOOKS)})",
-    )
-    parser.add_argument("--data", metavar="PATH", help="as for the scripts (default: theirs)")
-    parser.add_argument("--epochs", type=positive_int, metavar="N")
-    parser.add_argument("--max-samples", type=positive_int, metavar="N")
-    parser.add_argument("--seed", type=seed_number, metavar="N")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--output",
-        default="results/notebook",
-        metavar="DIR",
-        help="folder for the executed copies and their runs (default: %(default)s)",
-    )
-    where.add_argument(
-        "--refresh",
-        action="store_true",
-        help="execute the tracked notebooks in place, with their own parameters",
-    )
-    return parser.parse_args(argv)
-
-
-def parameters(args: argparse.Namespace) -> dict:
-    """The notebook parameters the flags set (papermill adds a cell with them)."""
-    given = {name: getattr(args, flag) for name, flag in PARAMETERS.items()}
-    return {name: value for name, value in given.items() if value is not None}
+def notebook_name(name: str) -> str:
+    """One of NOTEBOOKS (argparse's choices refuse a positional nargs="*" left out)."""
+    if name not in NOTEBOOKS:
+        choices = ", ".join(map(repr, NOTEBOOKS))
+        raise argparse.ArgumentTypeError(f"invalid choice: {name!r} (choose from {choices})")
+    return name
 
 
 def execute(notebook: Path, target: Path, parameters: dict) -> None:
@@ -92,27 +61,45 @@ def execute(notebook: Path, target: Path, parameters: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    given = parameters(args)
+    parser = argparse.ArgumentParser(description=title(__doc__))
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        type=notebook_name,
+        default=NOTEBOOKS,
+        metavar="NOTEBOOK",
+        help=f"the notebooks to execute (default: {' and '.join(NOTEBOOKS)})",
+    )
+    parser.add_argument("--data", metavar="PATH", help="as for the scripts (default: theirs)")
+    parser.add_argument("--epochs", type=positive_int, metavar="N")
+    parser.add_argument("--max-samples", type=positive_int, metavar="N")
+    parser.add_argument("--seed", type=seed_number, metavar="N")
+    where = parser.add_mutually_exclusive_group()
+    add_output_flag(where, "results/notebook", "the executed copies and their runs")
+    where.add_argument(
+        "--refresh",
+        action="store_true",
+        help="execute the tracked notebooks in place, with their own parameters",
+    )
+    args = parser.parse_args(argv)
+    # The notebook parameters the flags set (papermill adds a cell with them).
+    given = {name: v for name, flag in PARAMETERS.items() if (v := getattr(args, flag)) is not None}
     if args.refresh and given:
         raise UserError(
             "--refresh executes the notebooks with their own parameters, as committed: drop "
             f"{', '.join('--' + PARAMETERS[name].replace('_', '-') for name in given)} (put "
             "the data in data/ for the full run)"
         )
+    output = CHECKOUT if args.refresh else Path(args.output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot write {output}: {error}") from None
     for name in args.notebooks:
-        notebook = CHECKOUT / name
-        if args.refresh:
-            execute(notebook, notebook, {})
-            continue
-        output = Path(args.output)
-        runs = output / Path(name).stem  # each notebook's models and results of its own
-        try:
-            output.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise UserError(f"cannot write {output}: {error}") from None
-        execute(notebook, output / name, {**given, "OUTPUT": str(runs)})
+        # Each copy's models and results in a folder of its own; the tracked ones as committed.
+        parameters = {} if args.refresh else {**given, "OUTPUT": str(output / Path(name).stem)}
+        execute(CHECKOUT / name, output / name, parameters)
 
 
 if __name__ == "__main__":
-    run(lambda: sys.exit(main()))
+    run(main)

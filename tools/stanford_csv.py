@@ -2,9 +2,8 @@
 Title: Write the Stanford reviews as a CSV file, to try --data and predict.py --csv
 Description: reads aclImdb_v1.tar.gz (or an aclImdb/ folder) and writes one row per
 review with the columns review, sentiment (positive/negative) and split (train/test):
-the train rows first, then the test rows, each in the order the project reads the
-archive (sorted file names). Training on this CSV gives exactly the arrays the archive
-gives (tests/test_csv.py checks it).
+the train rows, then the test rows, each in the order the project reads the archive
+(sorted file names). Training on this CSV gives exactly the archive's arrays.
 
     python -m tools.stanford_csv ../shared/data/aclImdb_v1_labeled.tar.gz /tmp/reviews.csv
 """
@@ -19,15 +18,6 @@ from imdb_lstm import files
 from imdb_lstm.cli import title
 from imdb_lstm.errors import UserError
 
-COLUMNS = ["review", "sentiment", "split"]
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=title(__doc__))
-    parser.add_argument("source", type=Path, help="aclImdb_v1.tar.gz or an aclImdb/ folder")
-    parser.add_argument("output", type=Path, help="the CSV file to write")
-    return parser.parse_args(argv)
-
 
 def write_stanford_csv(source: Path, output: Path) -> int:
     """Writes the CSV atomically; returns the number of reviews."""
@@ -40,12 +30,15 @@ def write_stanford_csv(source: Path, output: Path) -> int:
         for split in ("train", "test")
         for text, label in reviews[split]
     )
-    files.write_csv(output, COLUMNS, rows)
+    files.write_csv(output, ["review", "sentiment", "split"], rows)
     return sum(len(found) for found in reviews.values())
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    parser = argparse.ArgumentParser(description=title(__doc__))
+    parser.add_argument("source", type=Path, help="aclImdb_v1.tar.gz or an aclImdb/ folder")
+    parser.add_argument("output", type=Path, help="the CSV file to write")
+    args = parser.parse_args(argv)
     print(f"Wrote {write_stanford_csv(args.source, args.output):,} reviews to {args.output}")
 
 
