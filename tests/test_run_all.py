@@ -72,7 +72,7 @@ def fake_run_script(results: dict[str, float]):
             return None
         run = fake_run(variant, results[variant])
         job.output.mkdir(parents=True, exist_ok=True)
-        job.results.write_text(json.dumps(run))
+        job.files.results.write_text(json.dumps(run))
         return run
 
     return run_script

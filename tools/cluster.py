@@ -36,13 +36,9 @@ from imdb_lstm.errors import UserError
 from tools import processes
 from tools.board import Board, interrupted_line, result_line
 
-# Long enough for a scheduler across a network, short enough that a wrong or missing
-# one is said well within half a minute.
-CONNECT_SECONDS = 10
-# In an output folder the driver shares with a worker: proves it is the same folder.
-SHARED_MARK = ".imdb-lstm-cluster"
-# Seconds between a worker's looks at its run: new progress to send, a stop to pass on.
-POLL_SECONDS = 0.5
+CONNECT_SECONDS = 10  # for a scheduler across a network; a wrong one said within 30 s
+SHARED_MARK = ".imdb-lstm-cluster"  # in an output folder: a worker sees the driver's own
+POLL_SECONDS = 0.5  # between a worker's looks at its run: progress to send, a stop
 
 
 @dataclass(frozen=True)
@@ -59,13 +55,12 @@ class Task:
     topic: str  # the Dask event topic the run's messages go to; its stop Event's name
 
 
-# ---------------------------------------------------------------------------
-# On the worker
+# --- on the worker ---------------------------------------------------------------------
 
 
 def train(task: Task) -> dict[str, Any]:
-    """Runs the task's script in a subprocess of this worker (`run_sending_progress`); its
-    worker, exit code, seconds and files (log, model, results), and whether it was stopped."""
+    """Trains the task's run in a subprocess; its worker, exit code, seconds, files (log,
+    model, results) and whether it was stopped."""
     from distributed import Event, get_worker
 
     worker = get_worker()
@@ -117,8 +112,8 @@ def worker_problem(
     scripts: list[str], backend: str, nthreads: int, dask_worker: Any = None
 ) -> str | None:
     """What this worker lacks to train `scripts` under `backend` with `nthreads` threads, or
-    None: asked of every worker before a sweep sends anything, and by every run of a
-    worker, which may have joined the cluster since."""
+    None: asked of every worker before a sweep starts, and by each run (of a worker that
+    may have joined since)."""
     name = f"worker {dask_worker.name} ({dask_worker.address})" if dask_worker else "a worker"
     if dask_worker and dask_worker.state.nthreads != nthreads:
         return (
@@ -142,14 +137,10 @@ def worker_problem(
 
 
 def run_sending_progress(
-    run: subprocess.Popen,
-    reader: progress.Reader,
-    send: Callable[[list[dict[str, Any]]], None],
-    stop: Any,
+    run: subprocess.Popen, reader: progress.Reader, send: Callable, stop: Any
 ) -> bool:
-    """Waits for `run`, sending its new progress events as they come; once `stop` (a Dask
-    Event) is set, the run gets SIGINT and STOP_SECONDS to end, then SIGKILL. Whether it
-    was stopped."""
+    """Waits for `run`, sending its progress as it comes; once `stop` (a Dask Event) is set,
+    the run gets SIGINT and STOP_SECONDS to end, then SIGKILL. Whether it was stopped."""
     deadline = None
     while run.poll() is None:
         time.sleep(POLL_SECONDS)
@@ -163,8 +154,7 @@ def run_sending_progress(
     return deadline is not None
 
 
-# ---------------------------------------------------------------------------
-# On the driver
+# --- on the driver ---------------------------------------------------------------------
 
 
 def connect(address: str) -> Any:
@@ -190,8 +180,7 @@ def connect(address: str) -> Any:
 
 def check_scheduler(address: str) -> None:
     """UserError unless a Dask scheduler answers at `address` within CONNECT_SECONDS:
-    Dask's own Client waits for ever on a server that accepts the connection but speaks
-    another protocol (an HTTP server, say)."""
+    Dask's Client waits for ever on a server of another protocol (an HTTP server, say)."""
     from distributed.comm import parse_address, parse_host_port
     from distributed.comm.registry import get_backend
 
@@ -226,23 +215,17 @@ def check_scheduler(address: str) -> None:
         )
 
 
-async def identity(address: str) -> Any:
-    """What the Dask server at `address` says it is ({"type": "Scheduler", ...})."""
-    from distributed.comm import connect as open_comm
+async def identity(address: str) -> Any:  # {"type": "Scheduler", ...}
+    from distributed.core import rpc
 
-    comm = await open_comm(address, timeout=CONNECT_SECONDS)
-    try:
-        await comm.write({"op": "identity", "reply": True})
-        return await comm.read()
-    finally:
-        comm.abort()
+    async with rpc(address, timeout=CONNECT_SECONDS) as server:
+        return await server.identity()
 
 
 class ByValue:
-    """A function that Dask sends pickled by value with cloudpickle, the modules of BY_VALUE
-    with it: the scheduler unpickles a task without importing this project. (Registering
-    the modules alone is not enough: Dask pickles a task graph with the standard pickle,
-    which takes a function by reference.)"""
+    """A function that Dask sends by value (cloudpickle), the modules of BY_VALUE with it,
+    so that no worker imports this project. (Registering them is not enough: Dask pickles
+    a task graph with the standard pickle, which takes a function by reference.)"""
 
     def __init__(self, function: Callable[..., Any]) -> None:
         self.function = function
@@ -263,11 +246,8 @@ BY_VALUE = [sys.modules[__name__], progress, processes]
 
 
 class ClusterRuns:
-    """The runs of a sweep on a Dask cluster, as run_all's LocalRuns are here: `start(job)`
-    gives a concurrent.futures Future of the run's results (None if it failed or was
-    stopped), `stop(signum)` cancels the runs not started and has the workers stop those
-    under way, `kill()` forgets what is left (the workers kill it). The runs' thread
-    settings are the workers' --nthreads (imdb_lstm/threads.py)."""
+    """The runs of a sweep on a Dask cluster, started, stopped and killed as run_all's
+    LocalRuns are here (the workers stop and kill what runs on them)."""
 
     def __init__(self, address: str, board: Board, scripts: list[str]) -> None:
         self.address, self.board, self.scripts = address, board, scripts
@@ -282,7 +262,7 @@ class ClusterRuns:
         from distributed import Event
 
         self.client = connect(self.address)
-        # Most workers': worker_problem names any other, for the same thread counts in every run.
+        # Most workers': worker_problem refuses any other, so all runs get the same threads.
         self.threads = statistics.mode(self.client.nthreads().values())
         backend = os.environ.get("KERAS_BACKEND", "tensorflow")
         self.environment = threads.environment(self.threads) | {"KERAS_BACKEND": backend}
@@ -305,12 +285,11 @@ class ClusterRuns:
         self.client.close()
 
     def start(self, job: Any) -> Future:
-        """Sends `job` (a run_all.Job) to the cluster, its previous results set aside first
-        as for a local run."""
+        """Sends `job` (a run_all.Job), its previous results set aside as for a local run."""
         job.output.mkdir(parents=True, exist_ok=True)
         files.write_bytes(job.output / SHARED_MARK, self.mark)
         self.outputs.add(job.output)
-        previous = files.set_aside(job.results)
+        previous = files.set_aside(job.files.results)
         output = str(job.output.resolve())
         task = Task(
             job.label, job.script, job.flags, output, self.mark, self.threads, self.environment,
@@ -341,7 +320,6 @@ class ClusterRuns:
         self.client.cancel(list(self.futures.values()), force=True)
 
     def on_board(self, label: str) -> str:
-        """The run's line on the board: its label and its worker."""
         return f"{label} on {self.workers.get(label)}"
 
     def on_event(self, event: tuple[float, dict[str, Any]]) -> None:
@@ -366,8 +344,7 @@ class ClusterRuns:
             self.board.add(self.on_board(label))
 
     def bring_home(self, job: Any, previous: Path, future: Any) -> dict | None:
-        """Writes the run's files into the driver's output folder; its results, or None
-        if it failed or was stopped, said on the board."""
+        """Writes the run's files into its output folder; its results, or None."""
         try:
             outcome = future.result()
         except Exception as error:  # cancelled, or its workers kept dying
@@ -376,8 +353,8 @@ class ClusterRuns:
         for name, content in outcome.get("files", {}).items():
             files.write_bytes(job.output / name, content)
         elapsed, result = duration(outcome.get("seconds", 0)), None
-        if outcome.get("code") == 0 and job.results.name in outcome["files"]:
-            result = json.loads(outcome["files"][job.results.name])
+        if outcome.get("code") == 0 and job.files.results.name in outcome["files"]:
+            result = json.loads(outcome["files"][job.files.results.name])
             previous.unlink(missing_ok=True)
             message = result_line(job.label, result, elapsed)
         elif self.stopping or outcome.get("interrupted"):

@@ -1,12 +1,9 @@
 """
 Title: Train the variants and compare them
-Description: runs each script with the same flags (any flag the scripts take), --jobs at a
-time (one per CPU core by default), each with its share of the cores, its output in
-<output>/<script>.log and its progress on the terminal; a run that fails does not stop the
-others. tools/compare.py then reports the results, the failures marked. --seeds trains
-every script once per seed, --reproduce one script twice, --cluster on a Dask cluster
-(tools/cluster.py). Ctrl-C stops the runs at their last finished epoch, and the same
-command resumes them (docs/running.md).
+Description: runs each script with the same flags (any the scripts take), --jobs at a time,
+each with its share of the cores, its output in <output>/<script>.log, its progress on the
+terminal; then tools/compare.py reports the results, the failures marked. Ctrl-C stops the
+runs at their last finished epoch; the same command resumes them (docs/running.md).
 
     python -m tools.run_all --data aclImdb_v1.tar.gz --epochs 1 --max-samples 500
     python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
@@ -75,9 +72,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         "--jobs",
         type=positive_int,
         metavar="N",
-        help="runs at a time, each with its share of the CPU cores and its output in a "
-        "log file; 1 runs them one after the other with Keras's progress bars (default: "
-        "one per CPU core, or 1 where a GPU trains)",
+        help="runs at a time, each with its share of the CPU cores, its output in a log; 1 runs "
+        "them one by one with Keras's progress bars (default: one per CPU core, 1 with a GPU)",
     )
     parser.add_argument(
         "--cluster",
@@ -91,7 +87,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 
 @dataclass
 class Job:
-    """One training run: a script, its flags, where its results go, its name."""
+    """One training run."""
 
     script: str
     flags: list[str]
@@ -108,12 +104,8 @@ class Job:
         return run_files(self.output, self.variant)
 
     @property
-    def results(self) -> Path:
-        return self.files.results
-
-    @property
     def done(self) -> bool:
-        """Whether the run's results and model are in `output`, from the same settings."""
+        """Whether the run's results and model are in `output`, of the same run."""
         try:
             args = script_flags.script_args(self.script, self.flags)
         except (OSError, ValueError):  # no such script, or not one of the project's
@@ -148,13 +140,6 @@ def thread_settings(jobs: int) -> dict[str, str]:
     return {} if jobs == 1 else threads.environment(max(1, (os.cpu_count() or 1) // jobs))
 
 
-def script_environment(jobs: int) -> dict[str, str]:
-    """A script's environment: its share of the cores, and the checkout on the import
-    path so that the scripts in extensions/ find common.py."""
-    path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
-    return os.environ | thread_settings(jobs) | {"PYTHONPATH": path}
-
-
 def longest_first(jobs: list[Job]) -> list[Job]:
     """So that the runs going at once finish at about the same time."""
     seconds = fastest_epoch_seconds()
@@ -163,71 +148,67 @@ def longest_first(jobs: list[Job]) -> list[Job]:
 
 def run_script(job: Job, runs: LocalRuns) -> dict | None:
     """Runs one script; its results, or None if it failed or was stopped. Its previous
-    results are set aside first, so that a failed run leaves none stale (and loses none).
-    With `runs.to_logs` its output goes to its log and its progress to the board."""
-    board, log, progress = runs.board, job.files.log, job.files.progress
-    previous = files.set_aside(job.results)
+    results are set aside first: a failed run leaves none stale (and loses none)."""
+    board, paths = runs.board, job.files
+    previous = files.set_aside(paths.results)
     command = [sys.executable, str(CHECKOUT / job.script), *job.flags, "--output", str(job.output)]
     start = time.perf_counter()
     if runs.to_logs:
         job.output.mkdir(parents=True, exist_ok=True)
-        progress.unlink(missing_ok=True)
-        board.say(f"{job.label} ... started, its output in {log}")
-        board.add(job.label, Reader(progress).new_events)
-        with open(log, "wb") as output:
-            command += ["--progress", str(progress)]
+        paths.progress.unlink(missing_ok=True)
+        board.say(f"{job.label} ... started, its output in {paths.log}")
+        board.add(job.label, Reader(paths.progress).new_events)
+        with open(paths.log, "wb") as output:
+            command += ["--progress", str(paths.progress)]
             code = runs.call(command, stdout=output, stderr=subprocess.STDOUT)
     else:
         board.say(f"{job.label} ...")
         code = runs.call(command)
     elapsed = duration(time.perf_counter() - start)
     if code == 0 and not job.done:
-        code = f"0, but it wrote no {job.results} and model beside it"
+        code = f"0, but it wrote no {paths.results} and model beside it"
     result = None
     if code == 0:
         previous.unlink(missing_ok=True)
-        result = json.loads(job.results.read_text())
+        result = json.loads(paths.results.read_text())
         message = result_line(job.label, result, elapsed)
     elif runs.stopping:
         message = interrupted_line(job.label, elapsed)
     else:
         message = f"{job.label} ... FAILED (exit code {code}) after {elapsed}"
-        message += f": see {log}" if runs.to_logs else ""
+        message += f": see {paths.log}" if runs.to_logs else ""
     board.finish(job.label, message)
-    progress.unlink(missing_ok=True)
+    paths.progress.unlink(missing_ok=True)
     return result
 
 
-class LocalRuns:
-    """Runs on this machine, `jobs` at a time: `start(job)` gives a Future of its results
+class LocalRuns(ThreadPoolExecutor):
+    """Runs on this machine, a thread each: `start(job)` gives a Future of its results
     (None if it failed or was stopped), `stop(signum)` cancels the runs not started and
-    passes the signal to those under way, `kill()` ends what is left; as ClusterRuns
-    does on a Dask cluster. With `to_logs` each run's output goes to its log, else to
-    the terminal (one run at a time, with Keras's own progress bars)."""
+    passes the signal to those under way, `kill()` ends what is left; as ClusterRuns does
+    on a Dask cluster. With `to_logs` each run's output goes to its log, else to the
+    terminal (with Keras's own progress bars)."""
 
     def __init__(self, jobs: int, runs: int, board: Board, to_logs: bool) -> None:
+        super().__init__(min(jobs, runs))
         self.jobs, self.board, self.to_logs = jobs, board, to_logs
-        self.pool = ThreadPoolExecutor(min(jobs, runs) or 1)
         self.processes: set[subprocess.Popen] = set()
         self.stopping: int | None = None  # the signal that stops the sweep
         self.lock = threading.Lock()
 
-    def __enter__(self) -> LocalRuns:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
     def start(self, job: Job) -> Future:
-        return self.pool.submit(run_script, job, self)
+        return self.submit(run_script, job, self)
 
     def call(self, command: list[str], **streams: Any) -> int:
-        """Runs a script as processes.start_run does; its exit code (minus the stop
-        signal, without starting it, once the sweep is stopping)."""
+        """Runs a script as processes.start_run does, with its share of the cores and the
+        checkout on its import path (for the scripts in extensions/: common.py); its exit
+        code (minus the stop signal, without starting it, once the sweep is stopping)."""
+        path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
+        environment = os.environ | thread_settings(self.jobs) | {"PYTHONPATH": path}
         with self.lock:
             if self.stopping:
                 return -self.stopping
-            process = processes.start_run(command, env=script_environment(self.jobs), **streams)
+            process = processes.start_run(command, env=environment, **streams)
             self.processes.add(process)
         try:
             return process.wait()
@@ -236,23 +217,20 @@ class LocalRuns:
                 self.processes.discard(process)
 
     def stop(self, signum: int) -> None:
+        self.stopping = signum  # (before the signal: `call` starts no run after it)
+        self.shutdown(wait=False, cancel_futures=True)
+        self.kill(signum)
+
+    def kill(self, signum: int = signal.SIGKILL) -> None:
         with self.lock:
-            self.stopping = signum
-            self.pool.shutdown(wait=False, cancel_futures=True)
             for process in self.processes:
                 processes.signal_group(process, signum)
 
-    def kill(self) -> None:
-        with self.lock:
-            for process in self.processes:
-                processes.signal_group(process, signal.SIGKILL)
-
 
 def wait_for(futures: list[Future], runs: LocalRuns | ClusterRuns, board: Board) -> bool:
-    """Waits for the runs, the board refreshed; whether a signal stopped them. SIGINT
-    (Ctrl-C) and SIGTERM are noted rather than raised wherever the main thread is: the
-    first stops the runs (runs.stop); what is left STOP_SECONDS later, or at a second
-    signal, is killed."""
+    """Waits for the runs, the board refreshed; whether a signal stopped them. SIGINT and
+    SIGTERM are noted, not raised wherever the main thread is: the first stops the runs,
+    what is left STOP_SECONDS later, or at a second, is killed."""
     received: list[int] = []
     previous = {
         signum: signal.signal(signum, lambda signum, _: received.append(signum))
@@ -295,11 +273,8 @@ def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> Outcomes
         with runs:
             futures = {job.label: runs.start(job) for job in order}
             stopped = wait_for(list(futures.values()), runs, board)
-    results = {
-        label: future.result()
-        for label, future in futures.items()
-        if not future.cancelled() and future.result() is not None
-    }
+    done = {label: f.result() for label, f in futures.items() if not f.cancelled()}
+    results = {label: result for label, result in done.items() if result is not None}
     return Outcomes(results, [job for job in todo if job.label not in results], stopped)
 
 
@@ -346,10 +321,9 @@ def run_all(
     cluster: str | None = None,
     seeds: list[int] | None = None,
 ) -> int:
-    """Trains every script, `jobs` at a time, or with `seeds` once per seed into
-    <output>/<seed>/, but the runs done earlier; then their report (over seeds) or, with
-    none to report, the last report set aside beside the set-aside results, so that it
-    cannot pass for this sweep's. The exit code."""
+    """Trains every script, or with `seeds` every script once per seed into <output>/<seed>/
+    but the runs done earlier; then their report or, with none to report, the last report
+    set aside (it cannot pass for this sweep's). The exit code."""
     runs = [Job(script, flags, output, script) for script in scripts]
     if seeds:
         runs = [
