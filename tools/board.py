@@ -93,11 +93,11 @@ class Elapsed(ProgressColumn):
         return Text(f" elapsed {duration(task.elapsed or 0)}")
 
 
-class Board:
-    """The runs under way, a Progress task each. Everything the runner prints goes through
-    `say`, above the live lines; `refresh` (every second or so) polls the runs' events,
-    prints their finished epochs and, on a terminal, redraws the live lines. Leaving it as
-    a context manager takes the live lines off the screen."""
+class Board(Progress):
+    """A rich Progress with a task per run under way. Everything the runner prints goes
+    through `say`, above the live lines; `refresh` (every second or so) polls the runs'
+    events, prints their finished epochs and, on a terminal, redraws the live lines.
+    Leaving it as a context manager takes the live lines off the screen."""
 
     def __init__(self, stream: IO[str], live: bool) -> None:
         # Live lines only if `live` (not on a dumb terminal: rich checks). Plain text only:
@@ -105,7 +105,7 @@ class Board:
         console = Console(
             file=stream, force_terminal=live, highlight=False, markup=False, soft_wrap=True
         )
-        self.progress = Progress(
+        super().__init__(
             TextColumn("  {task.description}", markup=False),
             TextColumn("{task.fields[run].doing}", markup=False),
             TextColumn("{task.fields[run].at_step}", markup=False),
@@ -117,19 +117,12 @@ class Board:
             get_time=time.monotonic,
             disable=not live,
         )
-        self.lock = threading.Lock()
-
-    def __enter__(self) -> Board:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.progress.stop()
+        self.lock = threading.RLock()  # (add_task calls refresh)
 
     def add(self, label: str, poll: Callable[[], Events] | None = None) -> None:
         """Puts a run on the board; its events come from `poll`, or through `take`."""
         with self.lock:
-            self.progress.add_task(label, total=None, run=RunProgress(label), poll=poll)
+            self.add_task(label, total=None, run=RunProgress(label), poll=poll)
 
     def take(self, label: str, events: Events) -> None:
         """New events of the run `label`, if it is on the board."""
@@ -144,25 +137,26 @@ class Board:
             task = self._task(label)
             if task:
                 self._take(task, [])
-                self.progress.remove_task(task.id)
-            self.progress.print(text)
+                self.remove_task(task.id)
+            self.print(text)
 
     def say(self, text: str) -> None:
         with self.lock:
-            self.progress.print(text)
+            self.print(text)
 
     def refresh(self) -> None:
+        """Progress.refresh, the runs' new events taken in first."""
         with self.lock:
-            for task in self.progress.tasks:
+            for task in self.tasks:
                 self._take(task, [])
-            self.progress.refresh()
+            super().refresh()
 
     def _task(self, label: str) -> Task | None:
-        return next((task for task in self.progress.tasks if task.description == label), None)
+        return next((task for task in self.tasks if task.description == label), None)
 
     def _take(self, task: Task, events: Events) -> None:
         """Prints the lines of the run's `events` and of those its `poll` gives (above the
         live lines: rich redraws them below)."""
         poll = task.fields["poll"]
-        for line in task.fields["run"].take(events + (poll() if poll else [])):
-            self.progress.print(line)
+        for line in task.fields["run"].take([*events, *(poll() if poll else [])]):
+            self.print(line)
