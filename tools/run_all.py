@@ -103,6 +103,11 @@ class Job:
     def files(self) -> RunFiles:
         return run_files(self.output, self.variant)
 
+    def with_seed(self, seed: int) -> Job:
+        """This run with --seed `seed`, into <output>/<seed>/."""
+        flags, output = [*self.flags, "--seed", str(seed)], self.output / str(seed)
+        return Job(self.script, flags, output, f"{self.variant} seed {seed}")
+
     @property
     def done(self) -> bool:
         """Whether the run's results and model are in `output`, of the same run."""
@@ -122,8 +127,6 @@ def numbered(jobs: list[Job]) -> list[Job]:
 
 @dataclass
 class Outcomes:
-    """What became of a sweep's runs."""
-
     results: dict[str, dict]  # by label: the runs that finished, their results
     unfinished: list[Job]  # failed, or interrupted (never started) if `stopped`
     stopped: bool  # by a signal
@@ -135,8 +138,7 @@ def default_jobs() -> int:
 
 
 def thread_settings(jobs: int) -> dict[str, str]:
-    """The environment that gives each of `jobs` runs at once its share of the cores (none
-    for a run alone: the backend's defaults). Checkpoints and results record them."""
+    """Each of `jobs` runs at once its share of the cores (one alone: the backend's own)."""
     return {} if jobs == 1 else threads.environment(max(1, (os.cpu_count() or 1) // jobs))
 
 
@@ -326,16 +328,7 @@ def run_all(
     set aside (it cannot pass for this sweep's). The exit code."""
     runs = [Job(script, flags, output, script) for script in scripts]
     if seeds:
-        runs = [
-            Job(
-                job.script,
-                [*flags, "--seed", str(seed)],
-                output / str(seed),
-                f"{job.variant} seed {seed}",
-            )
-            for seed in seeds
-            for job in runs
-        ]
+        runs = [job.with_seed(seed) for seed in seeds for job in runs]
     todo = []
     for job in numbered(runs):
         if seeds and job.done:
