@@ -13,12 +13,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT, assert_clean_error, make, process_tree, run_command
 
 from imdb_lstm import variants
-from tools.cluster import Task, check_worker, failure, worker_problem
+from tools.cluster import failure, worker_problem
 
 # One epoch of 64 reviews: the sweeps here compare with each other, not with the suite's
 # other runs, so they take the quickest flags.
@@ -217,30 +218,18 @@ def test_a_worker_without_the_data_fails_the_run_in_one_line(cluster, tmp_path):
     assert "1 of 1 failed: lstm_basic.py" in result.stderr
 
 
-def task(**overrides) -> Task:
-    settings = {
-        "label": "[1/1] lstm_basic seed 1",
-        "script": "lstm_basic.py",
-        "flags": ["--seed", "1"],
-        "output": "/tmp/out/1",
-        "mark": "m",
-        "threads": 1,
-        "environment": {},
-        "topic": "t",
-    }
-    return Task(**settings | overrides)
-
-
 def test_a_worker_with_other_thread_counts_or_without_the_script_refuses_the_run():
-    assert check_worker(task(script=str(ROOT / "lstm_basic.py")), 1, "w1") is None
-    assert check_worker(task(), 2, "w1") == (
-        "worker w1 has --nthreads 2, the sweep's workers 1: runs with other thread counts "
-        "give other numbers; start every worker alike"
+    w1 = SimpleNamespace(
+        name="w1", address="tcp://10.0.0.1:4000", state=SimpleNamespace(nthreads=2)
     )
-    missing = check_worker(task(script="no_such_script.py"), 1, "w1")
-    assert (
-        missing
-        == f"worker w1 has no no_such_script.py in {os.getcwd()}: start it from the checkout"
+    assert worker_problem(["lstm_basic.py"], "tensorflow", 2, w1) is None
+    assert worker_problem(["lstm_basic.py"], "tensorflow", 1, w1) == (
+        "worker w1 (tcp://10.0.0.1:4000) has --nthreads 2, the sweep's workers 1: runs with "
+        "other thread counts give other numbers; start every worker alike"
+    )
+    assert worker_problem(["no_such_script.py"], "tensorflow", 2, w1) == (
+        f"worker w1 (tcp://10.0.0.1:4000) has no no_such_script.py in {os.getcwd()}: start it "
+        "from the checkout (docs/cluster.md)"
     )
 
 
@@ -298,14 +287,14 @@ def test_a_port_past_65535_is_said_at_once(tmp_path):
 
 
 def test_a_worker_started_elsewhere_is_named_with_what_it_lacks(tmp_path, monkeypatch):
-    assert worker_problem(["lstm_basic.py"], "tensorflow") is None  # in the checkout
+    assert worker_problem(["lstm_basic.py"], "tensorflow", 1) is None  # in the checkout
     monkeypatch.chdir(tmp_path)
-    assert worker_problem(["lstm_basic.py", "cnn_lstm.py"], "tensorflow") == (
+    assert worker_problem(["lstm_basic.py", "cnn_lstm.py"], "tensorflow", 1) == (
         f"a worker has no lstm_basic.py, cnn_lstm.py in {tmp_path}: start it from the "
         "checkout (docs/cluster.md)"
     )
     monkeypatch.chdir(ROOT)
-    assert worker_problem(["lstm_basic.py"], "no_such_backend") == (
+    assert worker_problem(["lstm_basic.py"], "no_such_backend", 1) == (
         f"a worker cannot import no_such_backend with {sys.executable}: start it from the "
         "checkout's .venv (docs/cluster.md)"
     )

@@ -275,30 +275,29 @@ def write_events(path, *events):
 
 @pytest.fixture
 def two_runs(tmp_path, monkeypatch):
-    """Progress files of two runs, a clock stopped at 1000 s, and a way to move it."""
+    """The progress file of a run here, a clock stopped at 1000 s, and a way to move it."""
     now = [1000.0]
     monkeypatch.setattr(board.time, "monotonic", lambda: now[0])
-    files = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
 
     def later(seconds):
         now[0] += seconds
 
-    return files, later
+    return tmp_path / "a.jsonl", later
 
 
-def first_epoch_of_lstm_basic(files, later, screen: board.Board) -> None:
-    """lstm_basic trains 100 of 391 steps in 50 s, 65 s after the start, then ends its
-    first epoch in 195.6 s; cnn_lstm starts."""
-    screen.add("[1/2] lstm_basic.py", files[0])
-    screen.add("[2/2] cnn_lstm.py", files[1])
-    write_events(files[0], {"event": "start", "epochs": 3, "steps": 391})
+def first_epoch_of_lstm_basic(path, later, screen: board.Board) -> None:
+    """lstm_basic, here, trains 100 of 391 steps in 50 s, 65 s after the start, then ends
+    its first epoch in 195.6 s; cnn_lstm, on a worker (its events pushed), starts."""
+    screen.add("[1/2] lstm_basic.py", progress.Reader(path).new_events)
+    screen.add("[2/2] cnn_lstm.py")
+    write_events(path, {"event": "start", "epochs": 3, "steps": 391})
     step = {"event": "step", "epoch": 1, "step": 100, "train_seconds": 50.0, "steps_done": 100}
-    write_events(files[0], step)
+    write_events(path, step)
     later(65)
     screen.refresh()
     logs = {"accuracy": 0.7, "loss": 0.5}
-    write_events(files[0], {"event": "epoch", "epoch": 1, "seconds": 195.6, "logs": logs})
-    write_events(files[1], {"event": "start", "epochs": 3, "steps": 391})
+    write_events(path, {"event": "epoch", "epoch": 1, "seconds": 195.6, "logs": logs})
+    screen.take("[2/2] cnn_lstm.py", [{"event": "start", "epochs": 3, "steps": 391}])
     screen.refresh()
 
 
@@ -308,12 +307,13 @@ def test_the_board_draws_a_live_line_per_run_on_a_terminal(two_runs):
         first_epoch_of_lstm_basic(*two_runs, screen)
     drawn = output.getvalue()
     # 100 steps took 50 s: 291 + 2 x 391 steps were left, 536.5 s; then 2 x 391, 391 s.
+    # A column each: label, epoch (or what the run does), step, elapsed, time left.
     for line in [
         "  [1/2] lstm_basic.py  epoch 1/3  step 100/391  elapsed 1m05s  left ~8m56s\n",
-        "  [2/2] cnn_lstm.py  starting  elapsed 1m05s",
+        "  [2/2] cnn_lstm.py    starting                 elapsed 1m05s",
         "[1/2] lstm_basic.py: epoch 1/3 done in 3m16s - accuracy 0.7000 - loss 0.5000\n",
         "  [1/2] lstm_basic.py  epoch 1/3  step 391/391  elapsed 1m05s  left ~6m31s\n",
-        "  [2/2] cnn_lstm.py  epoch 1/3  step 0/391  elapsed 1m05s  left ?",
+        "  [2/2] cnn_lstm.py    epoch 1/3  step 0/391    elapsed 1m05s  left ?",
     ]:
         assert line in drawn
     assert drawn.count("epoch 1/3 done") == 1  # printed once, above the live lines
@@ -358,13 +358,12 @@ def test_runs_started_together_encode_the_reviews_once(tmp_path, capsys, monkeyp
     printed = capsys.readouterr().out
     assert "Waiting for another run encoding reviews into the cache ..." in printed
     assert [p.name for p in cache.keras_cache_dir().iterdir() if "lock" in p.name] == []
-    run = board.RunProgress("[1/2] lstm_basic.py", progress_file)
-    lines = [run.epoch_line(event) for event in run.update()]
-    assert lines == [
+    run = board.RunProgress("[1/2] lstm_basic.py")
+    assert run.take(progress.Reader(progress_file).new_events()) == [
         f"[1/2] lstm_basic.py: encoding the reviews in {source} (once for every run, cached "
         "for later runs)"
     ]
-    assert "  waiting for the run encoding the reviews  " in run.line()
+    assert run.doing == " waiting for the run encoding the reviews" and run.left == ""
 
 
 def test_a_progress_line_still_being_written_waits(tmp_path):

@@ -72,7 +72,7 @@ def fake_run_script(results: dict[str, float]):
             return None
         run = fake_run(variant, results[variant])
         job.output.mkdir(parents=True, exist_ok=True)
-        job.results.write_text(json.dumps(run))
+        job.files.results.write_text(json.dumps(run))
         return run
 
     return run_script
@@ -326,7 +326,7 @@ def test_sweep_skips_runs_done_earlier_with_the_same_flags(tmp_path, monkeypatch
     ran = []
     monkeypatch.setattr(run_all, "run_script", lambda job, *_: ran.append(job.label))
     monkeypatch.setattr(compare, "main", lambda argv: None)
-    assert run_all.sweep(["lstm_basic.py"], flags, tmp_path, [1, 2, 3], jobs=1) == 1
+    assert run_all.run_all(["lstm_basic.py"], flags, tmp_path, seeds=[1, 2, 3]) == 1
     assert ran == ["[2/3] lstm_basic seed 2", "[3/3] lstm_basic seed 3"]
     assert "[1/3] lstm_basic seed 1 ... done earlier, skipped" in capsys.readouterr().out
 
@@ -354,7 +354,7 @@ def test_make_seeds_trains_what_is_not_done_and_then_skips_it(
 
     monkeypatch.setattr(run_all, "run_script", must_not_run)
     flags = ["--data", str(stanford_tarball), *TINY]
-    assert run_all.sweep(["cnn_lstm.py"], flags, tmp_path / "seeds", [7, 1], jobs=2) == 0
+    assert run_all.run_all(["cnn_lstm.py"], flags, tmp_path / "seeds", 2, seeds=[7, 1]) == 0
     printed = capsys.readouterr().out
     assert "[1/2] cnn_lstm seed 7 ... done earlier, skipped" in printed
     assert "[2/2] cnn_lstm seed 1 ... done earlier, skipped" in printed
@@ -382,10 +382,7 @@ def test_each_run_at_once_gets_its_share_of_the_cores(cores, jobs, threads, monk
 
 
 def test_the_longest_runs_start_first(tmp_path):
-    jobs = [
-        run_all.Job(script, [], tmp_path, f"[{i}/4] {script}")
-        for i, script in enumerate(SCRIPTS, start=1)
-    ]
+    jobs = run_all.numbered([run_all.Job(script, [], tmp_path, script) for script in SCRIPTS])
     assert [job.label for job in run_all.longest_first(jobs)] == [
         "[3/4] lstm_recurrent_dropout.py",
         "[1/4] lstm_basic.py",

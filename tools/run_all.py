@@ -1,21 +1,9 @@
 """
 Title: Train the variants and compare them
-Description: runs each script with the same flags (any flag the scripts take, e.g.
---data, --epochs, --max-samples), as many at once as the machine has CPU cores (--jobs),
-the longest first, each with its share of the cores, its output in <output>/<script>.log
-and one line of progress on the terminal. --jobs 1 runs them one after the other with
-Keras's own progress bars. A script that fails does not stop the others; at the end the
-failures are listed and the exit code is non-zero. tools/compare.py then builds
-RESULTS.md and curves.png from this run's results, the failures marked. Ctrl-C or
-SIGTERM stops the whole sweep: the runs not started are cancelled, those under way end at
-their last finished epoch (killed if still there STOP_SECONDS later), and the exit code
-is 130; a run that was interrupted resumes from its last finished epoch when started
-again. The scripts' flags are checked once, by their own parser, before any run starts.
-With --reproduce SCRIPT it runs one script twice with the same seed instead and checks
-that both runs give exactly the same results. With --seeds it trains every script once
-per seed into <output>/<seed>/, skipping runs that are already done, and compares the
-variants over seeds (SEEDS.md, seeds.png). With --cluster ADDRESS the runs train as tasks
-on a Dask cluster instead, their results written here (tools/cluster.py).
+Description: runs each script with the same flags (any the scripts take), --jobs at a time,
+each with its share of the cores, its output in <output>/<script>.log, its progress on the
+terminal; then tools/compare.py reports the results, the failures marked. Ctrl-C stops the
+runs at their last finished epoch; the same command resumes them (docs/running.md).
 
     python -m tools.run_all --data aclImdb_v1.tar.gz --epochs 1 --max-samples 500
     python -m tools.run_all --seeds 7 1 2 3 4 --output results/seeds
@@ -35,25 +23,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from imdb_lstm import cli, files, machine, threads
 from imdb_lstm import flags as script_flags
-from imdb_lstm.cli import (
-    INTERRUPTED,
-    add_output_flag,
-    duration,
-    positive_int,
-    seed_number,
-    title,
-)
+from imdb_lstm.cli import INTERRUPTED, add_output_flag, duration, positive_int, seed_number, title
 from imdb_lstm.errors import UserError
 from imdb_lstm.paths import CHECKOUT, RunFiles, run_files
+from imdb_lstm.progress import Reader
 from imdb_lstm.results import finished, same_run
 from imdb_lstm.variants import SCRIPTS, fastest_epoch_seconds
 from tools import compare, processes
@@ -85,15 +65,15 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
         type=seed_number,
         metavar="N",
         help="train every script once per seed into <output>/<seed>/ and compare over "
-        "seeds; runs already done with the same flags are skipped (default: one run)",
+        "seeds; runs already done (the same run: docs/running.md) are skipped (default: one "
+        "run)",
     )
     parser.add_argument(
         "--jobs",
         type=positive_int,
         metavar="N",
-        help="runs at a time, each with its share of the CPU cores and its output in a "
-        "log file; 1 runs them one after the other with Keras's progress bars (default: "
-        "one per CPU core, or 1 where a GPU trains)",
+        help="runs at a time, each with its share of the CPU cores, its output in a log; 1 runs "
+        "them one by one with Keras's progress bars (default: one per CPU core, 1 with a GPU)",
     )
     parser.add_argument(
         "--cluster",
@@ -107,42 +87,49 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 
 @dataclass
 class Job:
-    """One training run: a script, its flags, where its results go, its label."""
+    """One training run."""
 
     script: str
     flags: list[str]
     output: Path
-    label: str  # "[2/8] lstm_basic seed 1": its place in the sweep, then its name
+    name: str  # e.g. "lstm_basic seed 1"
+    label: str = ""  # e.g. "[2/8] lstm_basic seed 1": its place in the sweep, its name
 
     @property
-    def name(self) -> str:
-        return self.label.split("] ", 1)[-1]
+    def variant(self) -> str:
+        return Path(self.script).stem
 
     @property
     def files(self) -> RunFiles:
-        return run_files(self.output, Path(self.script).stem)
+        return run_files(self.output, self.variant)
 
-    @property
-    def results(self) -> Path:
-        return self.files.results
+    def with_seed(self, seed: int) -> Job:
+        """This run with --seed `seed`, into <output>/<seed>/."""
+        flags, output = [*self.flags, "--seed", str(seed)], self.output / str(seed)
+        return Job(self.script, flags, output, f"{self.variant} seed {seed}")
 
     @property
     def done(self) -> bool:
-        """Whether the run's results and model are in `output`, from the same settings."""
+        """Whether the run's results and model are in `output`, of the same run."""
         try:
             args = script_flags.script_args(self.script, self.flags)
         except (OSError, ValueError):  # no such script, or not one of the project's
             return False
-        return finished(self.output, same_run(Path(self.script).stem, args))
+        return finished(self.output, same_run(self.variant, args))
+
+
+def numbered(jobs: list[Job]) -> list[Job]:
+    """`jobs`, each labelled with its place among them."""
+    for i, job in enumerate(jobs, start=1):
+        job.label = f"[{i}/{len(jobs)}] {job.name}"
+    return jobs
 
 
 @dataclass
 class Outcomes:
-    """What became of a sweep's runs."""
-
     results: dict[str, dict]  # by label: the runs that finished, their results
-    failed: list[str]  # labels
-    interrupted: list[str]  # labels: stopped by a signal, or never started after one
+    unfinished: list[Job]  # failed, or interrupted (never started) if `stopped`
+    stopped: bool  # by a signal
 
 
 def default_jobs() -> int:
@@ -151,95 +138,79 @@ def default_jobs() -> int:
 
 
 def thread_settings(jobs: int) -> dict[str, str]:
-    """The environment that gives each of `jobs` runs at once its share of the cores (none
-    for a run alone: the backend's defaults). Checkpoints and results record them."""
+    """Each of `jobs` runs at once its share of the cores (one alone: the backend's own)."""
     return {} if jobs == 1 else threads.environment(max(1, (os.cpu_count() or 1) // jobs))
-
-
-def script_environment(jobs: int) -> dict[str, str]:
-    """A script's environment: its share of the cores, and the checkout on the import
-    path so that the scripts in extensions/ find common.py."""
-    path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
-    return os.environ | thread_settings(jobs) | {"PYTHONPATH": path}
 
 
 def longest_first(jobs: list[Job]) -> list[Job]:
     """So that the runs going at once finish at about the same time."""
     seconds = fastest_epoch_seconds()
-    return sorted(jobs, key=lambda job: -seconds.get(Path(job.script).stem, 0))
+    return sorted(jobs, key=lambda job: -seconds.get(job.variant, 0))
 
 
 def run_script(job: Job, runs: LocalRuns) -> dict | None:
-    """Runs one script; its results, or None if it failed or was stopped. With
-    `runs.to_logs`, the script's output goes to <output>/<script>.log and its progress to
-    the board.
-
-    The script's previous results are set aside as <script>.json.previous first, so
-    that a failed run leaves no stale results behind (and loses none)."""
-    results, board = job.results, runs.board
-    previous = files.set_aside(results)
+    """Runs one script; its results, or None if it failed or was stopped. Its previous
+    results are set aside first: a failed run leaves none stale (and loses none)."""
+    board, paths = runs.board, job.files
+    previous = files.set_aside(paths.results)
     command = [sys.executable, str(CHECKOUT / job.script), *job.flags, "--output", str(job.output)]
-    log, progress = job.files.log, job.files.progress
     start = time.perf_counter()
     if runs.to_logs:
         job.output.mkdir(parents=True, exist_ok=True)
-        progress.unlink(missing_ok=True)
-        board.say(f"{job.label} ... started, its output in {log}")
-        board.add(job.label, progress)
-        with open(log, "wb") as output:
-            command += ["--progress", str(progress)]
+        paths.progress.unlink(missing_ok=True)
+        board.say(f"{job.label} ... started, its output in {paths.log}")
+        board.add(job.label, Reader(paths.progress).new_events)
+        with open(paths.log, "wb") as output:
+            command += ["--progress", str(paths.progress)]
             code = runs.call(command, stdout=output, stderr=subprocess.STDOUT)
     else:
         board.say(f"{job.label} ...")
         code = runs.call(command)
     elapsed = duration(time.perf_counter() - start)
     if code == 0 and not job.done:
-        code = f"0, but it wrote no {results} and model beside it"
+        code = f"0, but it wrote no {paths.results} and model beside it"
     result = None
     if code == 0:
         previous.unlink(missing_ok=True)
-        result = json.loads(results.read_text())
+        result = json.loads(paths.results.read_text())
         message = result_line(job.label, result, elapsed)
     elif runs.stopping:
         message = interrupted_line(job.label, elapsed)
     else:
         message = f"{job.label} ... FAILED (exit code {code}) after {elapsed}"
-        message += f": see {log}" if runs.to_logs else ""
+        message += f": see {paths.log}" if runs.to_logs else ""
     board.finish(job.label, message)
-    progress.unlink(missing_ok=True)
+    paths.progress.unlink(missing_ok=True)
     return result
 
 
-class LocalRuns:
-    """Runs on this machine, `jobs` at a time: `start(job)` gives a Future of its results
+class LocalRuns(ThreadPoolExecutor):
+    """Runs on this machine, a thread each: `start(job)` gives a Future of its results
     (None if it failed or was stopped), `stop(signum)` cancels the runs not started and
-    passes the signal to those under way, `kill()` ends what is left; as ClusterRuns
-    does on a Dask cluster. With `to_logs` each run's output goes to its log, else to
-    the terminal (one run at a time, with Keras's own progress bars)."""
+    passes the signal to those under way, `kill()` ends what is left; as ClusterRuns does
+    on a Dask cluster. With `to_logs` each run's output goes to its log, else to the
+    terminal (with Keras's own progress bars)."""
 
     def __init__(self, jobs: int, runs: int, board: Board, to_logs: bool) -> None:
+        super().__init__(min(jobs, runs))
         self.jobs, self.board, self.to_logs = jobs, board, to_logs
-        self.pool = ThreadPoolExecutor(min(jobs, runs) or 1)
         self.processes: set[subprocess.Popen] = set()
         self.stopping: int | None = None  # the signal that stops the sweep
         self.lock = threading.Lock()
 
-    def __enter__(self) -> LocalRuns:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
     def start(self, job: Job) -> Future:
-        return self.pool.submit(run_script, job, self)
+        return self.submit(run_script, job, self)
 
     def call(self, command: list[str], **streams: Any) -> int:
-        """Runs a script as processes.start_run does; its exit code (minus the stop
-        signal, without starting it, once the sweep is stopping)."""
+        """Runs a script as processes.start_run does, with its share of the cores and the
+        checkout on its import path (for the scripts in extensions/: common.py); its exit
+        code (minus the stop signal, without starting it, once the sweep is stopping)."""
+        path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
+        environment = os.environ | thread_settings(self.jobs) | {"PYTHONPATH": path}
         with self.lock:
             if self.stopping:
                 return -self.stopping
-            process = processes.start_run(command, env=script_environment(self.jobs), **streams)
+            process = processes.start_run(command, env=environment, **streams)
             self.processes.add(process)
         try:
             return process.wait()
@@ -248,40 +219,27 @@ class LocalRuns:
                 self.processes.discard(process)
 
     def stop(self, signum: int) -> None:
+        self.stopping = signum  # (before the signal: `call` starts no run after it)
+        self.shutdown(wait=False, cancel_futures=True)
+        self.kill(signum)
+
+    def kill(self, signum: int = signal.SIGKILL) -> None:
         with self.lock:
-            self.stopping = signum
-            self.pool.shutdown(wait=False, cancel_futures=True)
             for process in self.processes:
                 processes.signal_group(process, signum)
 
-    def kill(self) -> None:
-        with self.lock:
-            for process in self.processes:
-                processes.signal_group(process, signal.SIGKILL)
 
-
-@contextmanager
-def stop_signals() -> Iterator[list[int]]:
-    """While the runs go, SIGINT (Ctrl-C) and SIGTERM are noted in the list this gives,
-    for run_jobs to stop them, rather than raised wherever the main thread is."""
+def wait_for(futures: list[Future], runs: LocalRuns | ClusterRuns, board: Board) -> bool:
+    """Waits for the runs, the board refreshed; whether a signal stopped them. SIGINT and
+    SIGTERM are noted, not raised wherever the main thread is: the first stops the runs,
+    what is left STOP_SECONDS later, or at a second, is killed."""
     received: list[int] = []
     previous = {
         signum: signal.signal(signum, lambda signum, _: received.append(signum))
         for signum in processes.STOP_SIGNALS
     }
-    try:
-        yield received
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def wait_for(futures: list[Future], runs: LocalRuns | ClusterRuns, board: Board) -> bool:
-    """Waits for the runs, the board refreshed; whether a signal stopped them. The first
-    SIGINT or SIGTERM stops them (runs.stop); what is left STOP_SECONDS later, or at a
-    second signal, is killed."""
     deadline = None
-    with stop_signals() as received:
+    try:
         # (A future cancelled by the pool's shutdown is done, but never in wait's done.)
         while not all(future.done() for future in futures):
             wait(futures, timeout=0.5)
@@ -296,19 +254,19 @@ def wait_for(futures: list[Future], runs: LocalRuns | ClusterRuns, board: Board)
             elif deadline is not None and (len(received) > 1 or time.monotonic() > deadline):
                 runs.kill()
             board.refresh()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return bool(received)
 
 
 def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> Outcomes:
-    """Runs `todo`, `jobs` at a time (or on the Dask cluster at the address `cluster`).
-    `jobs` must not depend on which runs are left, so that a run resumed by the same
-    command gets the thread counts it started with."""
+    """Runs `todo`, `jobs` at a time, or on the Dask cluster at the address `cluster`."""
     if not todo:  # all done earlier: nothing to start, no cluster to reach
-        return Outcomes({}, [], [])
+        return Outcomes({}, [], False)
     to_logs = jobs > 1 or bool(cluster)
-    live = to_logs and sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     order = longest_first(todo) if to_logs else todo
-    with Board(sys.stdout, live) as board:
+    with Board(sys.stdout, live=to_logs and sys.stdout.isatty()) as board:
         if cluster:
             scripts = sorted({job.script for job in todo})
             runs: LocalRuns | ClusterRuns = ClusterRuns(cluster, board, scripts)
@@ -317,13 +275,9 @@ def run_jobs(todo: list[Job], jobs: int, cluster: str | None = None) -> Outcomes
         with runs:
             futures = {job.label: runs.start(job) for job in order}
             stopped = wait_for(list(futures.values()), runs, board)
-    results = {
-        label: future.result()
-        for label, future in futures.items()
-        if not future.cancelled() and future.result() is not None
-    }
-    unfinished = [job.label for job in todo if job.label not in results]
-    return Outcomes(results, [] if stopped else unfinished, unfinished if stopped else [])
+    done = {label: f.result() for label, f in futures.items() if not f.cancelled()}
+    results = {label: result for label, result in done.items() if result is not None}
+    return Outcomes(results, [job for job in todo if job.label not in results], stopped)
 
 
 def unique(values: list, what: str) -> list:
@@ -349,82 +303,55 @@ def check_flags(flags: list[str]) -> None:
 def report_outcomes(outcomes: Outcomes, total: int) -> int:
     """The exit code, with one line on stderr unless every run finished: 130 (as a shell
     says of a Ctrl-C) if a signal stopped the sweep, 1 if any run failed."""
-    if outcomes.interrupted:
-        names = ", ".join(label.split("] ", 1)[-1] for label in outcomes.interrupted)
-        print(
-            f"interrupted: {len(outcomes.interrupted)} of {total} runs did not finish "
-            f"({names}); the same command resumes them",
-            file=sys.stderr,
-        )
+    if not outcomes.unfinished:
+        return 0
+    count = f"{len(outcomes.unfinished)} of {total}"
+    names = ", ".join(job.name for job in outcomes.unfinished)
+    if outcomes.stopped:
+        said = f"interrupted: {count} runs did not finish ({names}); the same command resumes them"
+        print(said, file=sys.stderr)
         return INTERRUPTED
-    if outcomes.failed:
-        names = ", ".join(label.split("] ", 1)[-1] for label in outcomes.failed)
-        print(f"{len(outcomes.failed)} of {total} failed: {names}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def set_aside_report(folder: Path, names: tuple[str, str]) -> None:
-    """No run to report: the last report is set aside beside the set-aside results, so
-    that it cannot pass for this sweep's."""
-    for name in names:
-        files.set_aside(folder / name)
+    print(f"{count} failed: {names}", file=sys.stderr)
+    return 1
 
 
 def run_all(
-    scripts: list[str], flags: list[str], output: Path, jobs: int = 1, cluster: str | None = None
-) -> int:
-    todo = [
-        Job(script, flags, output, f"[{i}/{len(scripts)}] {script}")
-        for i, script in enumerate(scripts, start=1)
-    ]
-    outcomes = run_jobs(todo, min(jobs, len(scripts)), cluster)
-    if outcomes.results:
-
-        def variants(labels: list[str]) -> list[str]:
-            return [Path(job.script).stem for job in todo if job.label in labels]
-
-        compare.compare(output, variants(outcomes.failed), variants(outcomes.interrupted))
-    else:
-        set_aside_report(output, compare.OUTPUTS[False][1:])
-    return report_outcomes(outcomes, len(scripts))
-
-
-def sweep(
     scripts: list[str],
     flags: list[str],
     output: Path,
-    seeds: list[int],
-    jobs: int,
+    jobs: int = 1,
     cluster: str | None = None,
+    seeds: list[int] | None = None,
 ) -> int:
-    """Every script once per seed, `jobs` at a time; then the comparison over seeds."""
-    runs = [(seed, script) for seed in seeds for script in scripts]
+    """Trains every script, or with `seeds` every script once per seed into <output>/<seed>/
+    but the runs done earlier; then their report or, with none to report, the last report
+    set aside (it cannot pass for this sweep's). The exit code."""
+    runs = [Job(script, flags, output, script) for script in scripts]
+    if seeds:
+        runs = [job.with_seed(seed) for seed in seeds for job in runs]
     todo = []
-    for i, (seed, script) in enumerate(runs, start=1):
-        label = f"[{i}/{len(runs)}] {Path(script).stem} seed {seed}"
-        job = Job(script, [*flags, "--seed", str(seed)], output / str(seed), label)
-        if job.done:
-            print(f"{label} ... done earlier, skipped", flush=True)
+    for job in numbered(runs):
+        if seeds and job.done:
+            print(f"{job.label} ... done earlier, skipped", flush=True)
         else:
             todo.append(job)
-    outcomes = run_jobs(todo, min(jobs, len(runs)), cluster)  # of all runs asked for
-    if len(outcomes.failed) + len(outcomes.interrupted) < len(runs):
-
-        def names(labels: list[str]) -> list[str]:
-            return [job.name for job in todo if job.label in labels]
-
-        compare.compare(output, names(outcomes.failed), names(outcomes.interrupted), seeds=True)
+    # Of all runs asked for: a run resumed by the same command gets the same thread counts.
+    outcomes = run_jobs(todo, min(jobs, len(runs)), cluster)
+    if len(outcomes.unfinished) < len(runs):
+        names = [job.name if seeds else job.variant for job in outcomes.unfinished]
+        failed, interrupted = ([], names) if outcomes.stopped else (names, [])
+        compare.compare(output, failed, interrupted, seeds=bool(seeds))
     else:
-        set_aside_report(output, compare.OUTPUTS[True][1:])
+        for name in compare.OUTPUTS[bool(seeds)][1:]:
+            files.set_aside(output / name)
     return report_outcomes(outcomes, len(runs))
 
 
 def reproduce(script: str, flags: list[str], output: Path) -> int:
     """Runs `script` twice and compares test accuracy, test loss and training history."""
-    jobs = [Job(script, flags, output / f"reproduce-{i}", f"[{i}/2] {script}") for i in (1, 2)]
+    jobs = numbered([Job(script, flags, output / f"reproduce-{i}", script) for i in (1, 2)])
     outcomes = run_jobs(jobs, 1)
-    if len(outcomes.results) < 2:
+    if outcomes.unfinished:
         return report_outcomes(outcomes, 2)
     runs = [outcomes.results[job.label] for job in jobs]
     keys = ["test_accuracy", "test_loss", "history"]
@@ -453,12 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     check_flags(flags)
     if args.reproduce:
         return reproduce(args.reproduce, flags, output)
-    jobs = args.jobs or default_jobs()
-    scripts = unique(args.scripts, "script")
-    if args.seeds:
-        seeds = unique(args.seeds, "seed")
-        return sweep(scripts, flags, output, seeds, jobs, args.cluster)
-    return run_all(scripts, flags, output, jobs, args.cluster)
+    scripts, seeds = unique(args.scripts, "script"), args.seeds and unique(args.seeds, "seed")
+    return run_all(scripts, flags, output, args.jobs or default_jobs(), args.cluster, seeds)
 
 
 if __name__ == "__main__":
