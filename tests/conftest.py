@@ -6,11 +6,13 @@ a few words whose sentiment decides the label, so a model can learn them in seco
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from imdb_lstm import threads  # noqa: E402 (from the checkout, just put on the path)
 from imdb_lstm.paths import CHECKOUT as ROOT  # noqa: E402
+from imdb_lstm.progress import Reader  # noqa: E402
 
 # The suite never touches the user's own files: before any test or fixture runs, HOME
 # and KERAS_HOME point into a folder of the suite's own, for this process and every
@@ -152,12 +155,9 @@ def isolated_keras_home(tmp_path, monkeypatch) -> Path:
     return home
 
 
-def run_command(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Runs a command with this Python, offline: any download fails at once; `env` adds
-    to the environment."""
-    env = {
+def offline_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment, `env` added, offline: any download fails at once."""
+    return {
         **os.environ,
         **(env or {}),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -166,10 +166,41 @@ def run_command(
         "https_proxy": "http://127.0.0.1:9",
         "http_proxy": "http://127.0.0.1:9",
     }
-    command = [sys.executable, *args] if args[0].endswith(".py") else list(args)
+
+
+def command_line(args: tuple[str, ...]) -> list[str]:
+    """A script (args[0] ends in .py) runs with this Python; anything else as it is."""
+    return [sys.executable, *args] if args[0].endswith(".py") else list(args)
+
+
+def run_command(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Runs a command with this Python, offline; `env` adds to the environment."""
     return subprocess.run(
-        command, cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=600
-    )
+        command_line(args), cwd=ROOT, env=offline_environment(env), input=stdin,
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def kill_in_second_epoch(*args: str, progress_file: Path, env: dict[str, str] | None = None):
+    """Runs a training command as run_command does, and kills it with SIGKILL as soon as
+    its first epoch is saved, so in its second epoch."""
+    process = subprocess.Popen(
+        [*command_line(args), "--progress", str(progress_file)],
+        cwd=ROOT, env=offline_environment(env), stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    progress = Reader(progress_file)  # an epoch's line is written after its checkpoint
+    while not any(event["event"] == "epoch" for event in progress.new_events()):
+        if process.poll() is not None:
+            pytest.fail(f"{args} ended (exit code {process.returncode}) before epoch 2")
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+# What a resumed run and the same run never stopped agree on to the last bit.
+RESUMED_THE_SAME = ["history", "test_loss", "test_accuracy"]
 
 
 def make(

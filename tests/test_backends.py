@@ -7,7 +7,15 @@ import json
 import sys
 
 import pytest
-from conftest import ROOT, TINY_MAKE, run_command
+from conftest import (
+    ONE_THREAD,
+    RESUMED_THE_SAME,
+    ROOT,
+    TINY,
+    TINY_MAKE,
+    kill_in_second_epoch,
+    run_command,
+)
 
 from imdb_lstm.paths import VENVS
 from imdb_lstm.variants import VARIANTS
@@ -90,18 +98,21 @@ def test_two_runs_with_one_seed_agree(backend, stanford_tarball, tmp_path):
     assert "Reproducible" in result.stdout
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_a_killed_run_resumes_exactly(backend, stanford_tarball, tmp_path):
-    """tools/check_resume.py: killed in its second epoch and started again, the Dropout-layer
-    model ends as the run never stopped (Python's random state and, on PyTorch, torch's
-    global generator restored)."""
-    flags = ["--data", str(stanford_tarball), "--epochs", "2", "--max-samples", "64"]
-    command = [backend_python(backend), "-m", "tools.check_resume", "lstm_dropout_layers.py"]
-    result = run_command(
-        *command, *flags, "--batch-size", "16", "--output", str(tmp_path),
-        env={"KERAS_BACKEND": backend},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    report = json.loads((tmp_path / "check-resume.json").read_text())
-    assert report["equal"] == {"history": True, "test_loss": True, "test_accuracy": True}
-    assert report["resumed_from_epoch"] == 2
+def test_a_killed_run_resumes_exactly(run_all_under, stanford_tarball, tmp_path):
+    """Killed in its second epoch and started again, the Dropout-layer model ends as
+    make run-all's run of it, never stopped, with the same flags and thread counts
+    (Python's random state and, on PyTorch, torch's global generator restored)."""
+    backend, output = run_all_under
+    stopped = [backend_python(backend), "lstm_dropout_layers.py", "--data", str(stanford_tarball),
+               *TINY, "--output", str(tmp_path)]  # fmt: skip
+    env = {**ONE_THREAD, "KERAS_BACKEND": backend}
+    kill_in_second_epoch(*stopped, progress_file=tmp_path / "progress.jsonl", env=env)
+    resumed = run_command(*stopped, env=env)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    expected = json.loads((output / "lstm_dropout_layers.json").read_text())
+    got = json.loads((tmp_path / "lstm_dropout_layers.json").read_text())
+    assert got["versions"]["backend"] == backend and got["threads"] == expected["threads"]
+    assert {key: got[key] == expected[key] for key in RESUMED_THE_SAME} == dict.fromkeys(
+        RESUMED_THE_SAME, True
+    )
+    assert (got["resumed_from_epoch"], expected["resumed_from_epoch"]) == (2, None)

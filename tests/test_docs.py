@@ -466,12 +466,18 @@ def test_every_figure_of_the_speed_page_comes_from_the_committed_json():
     figures |= {f"{sum(r['train_seconds'] for r in s['runs'].values()):.0f}" for s in jobs}
     one, default = ({v: r["train_seconds"] for v, r in s["runs"].items()} for s in jobs)
     figures |= {f"{default[v] / one[v]:.2f}" for v in VARIANTS}
-    lines = (ROOT / "docs" / "speed.md").read_text().splitlines()
-    text = "\n".join(line for line in lines if not line.startswith("|"))  # the tables: above
-    # Not measurements: links, commits, code, versions, AVX-512.
-    prose = re.sub(r"\(\S*\)|commit \w+|`[^`]*`|\d+\.\d+\.\d+|AVX-512", "", text)
-    unknown = sorted(set(NUMBER.findall(prose)) - figures - SPEED_STRUCTURE)
+    unknown = sorted(prose_figures("docs/speed.md") - figures - SPEED_STRUCTURE)
     assert unknown == []
+
+
+def prose_figures(page: str) -> set[str]:
+    """The figures of a page's sentences: its tables (checked cell by cell) and code blocks
+    left out, and what is no measurement: links, commits, code, versions, names with
+    digits (AVX-512, SHA-256, HDF5)."""
+    text = re.sub(r"```.*?```", "", (ROOT / page).read_text(), flags=re.DOTALL)
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("|"))
+    prose = re.sub(r"\(\S*\)|commit\s+\w+|`[^`]*`|\d+\.\d+\.\d+|AVX-512|SHA-256|HDF5", "", text)
+    return set(NUMBER.findall(prose))
 
 
 # The line-by-line pages from the tutorial's Keras 2 code: each line they say this project
@@ -781,3 +787,249 @@ def test_the_readme_gives_the_suites_time_as_measured():
     readme = (ROOT / "README.md").read_text()
     assert f"{duration(run['seconds'])} on a clean clone" in readme
     assert run["pytest"].split(" passed")[0].isdigit() and " failed" not in run["pytest"]
+
+
+# The other pages' figures. Each table is checked cell by cell; each figure in a page's
+# sentences is a phrase written out here as the page words it, from the JSON behind it,
+# and every other figure of its sentences must be one PAGE_FIGURES lists as no measurement.
+
+
+def sentences(page: str) -> str:
+    """A page's text with its line breaks and runs of spaces as single spaces."""
+    return " ".join((ROOT / page).read_text().split())
+
+
+def hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f}"
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f}"
+
+
+def percent(fraction: float) -> str:
+    return f"{fraction * 100:.2f}%"
+
+
+def run_seconds(run: dict) -> float:
+    """A run's time as the sweeps count it: training and evaluation."""
+    return run["train_seconds"] + run["evaluate_seconds"]
+
+
+def test_the_extensions_step_table_is_the_committed_benchmark():
+    bench = read("extensions/bench.json")
+    assert bench["batch_size"] == 64  # "one training step of 64 reviews"
+    header = "| variant | training step, Keras's default (ms) | training step, XLA off (ms) "
+    header += "| evaluation, reviews/s |"
+    assert table("docs/extensions.md", header) == [
+        f"| {v} | {step_ms(bench, v, 'tutorial'):.1f} | {step_ms(bench, v, 'xla_off'):.1f} "
+        f"| {bench['variants'][v]['xla_off']['eval_reviews_per_second']:.0f} |"
+        for v in ("lstm_basic", "lstm_masked", "bidirectional_lstm", "cnn_lstm",
+                  "cnn_lstm_dropout")
+    ]  # fmt: skip
+
+
+def test_the_pytorch_lstm_table_is_the_committed_measurement():
+    run = read("backends/torch-lstm-step.json")
+    default, no_cudnn = run["keras_default_step_seconds"], run["keras_use_cudnn_false_step_seconds"]
+    profile = run["default_step_profile_top"][:3]
+    calls = ", ".join(f"`{p['name']}` ({p['calls']:,} calls)" for p in profile)
+    loop = run["plain_torch_loop_seconds"]
+    assert table("docs/backends.md", "| measured | seconds |") == [
+        f"| one Keras training step, `LSTM(100)` | {min(default):.1f} - {max(default):.1f} |",
+        f"| of it, in the profile: {calls} | "
+        + ", ".join(f"{p['self_cpu_seconds']:.1f}" for p in profile) + " |",
+        f"| one Keras training step, `LSTM(100, use_cudnn=False)` | {min(no_cudnn):.1f} - "
+        f"{max(no_cudnn):.1f} |",
+        f"| the loop in plain PyTorch, forward and backward, reading `x_proj[t]` "
+        f"| {loop['x_proj[t]']:.1f} |",
+        f"| the same loop over `x_proj.unbind(0)` | {loop['x_proj.unbind(0)']:.1f} |",
+    ]  # fmt: skip
+
+
+def backends_phrases() -> list[str]:
+    bench, torch = read("backends/bench-backends.json"), read("backends/torch-lstm-step.json")
+    ms, ratio = bench["median_ms"]["torch"], bench["ratio_to_tensorflow"]["torch"]
+    cudnn_off = statistics.median(torch["keras_default_step_seconds"]) / statistics.median(
+        torch["keras_use_cudnn_false_step_seconds"]
+    )
+    steps = 391  # an epoch: 25,000 reviews in batches of 64
+    slowest = min(ms["lstm_basic"], ms["lstm_dropout_layers"]) * steps / 6e4
+    run = read("torch-seed7/cnn_lstm.json")
+    assert run["threads"] == {"intra_op": 1} and run["seed"] == 7  # as the page says
+    epochs = run["epoch_seconds"]
+    return [
+        f"At {ms['lstm_basic'] / 1e3:.0f} s a step, one epoch of `lstm_basic` ({steps} steps)",
+        f"about {cudnn_off:.0f} times faster here",
+        f"only {ratio['lstm_recurrent_dropout']:.3g} times slower than TensorFlow above",
+        f"{percent(run['test_accuracy'])} test accuracy",
+        f"its epochs took {minutes(min(epochs))} to {minutes(max(epochs))} minutes",
+        f"some {minutes(ms['lstm_recurrent_dropout'] * steps / 1e3)} minutes for "
+        "`lstm_recurrent_dropout` and over "
+        f"{int(slowest)} minutes for `lstm_basic` and `lstm_dropout_layers`",
+        f"over five seeds its mean is {spread('lstm_basic')[0]}%",
+    ]
+
+
+def cluster_phrases() -> list[str]:
+    bench = read("cluster/bench-cluster.json")
+    sweeps, machinery = bench["sweeps"], bench["machinery"]
+    walls = {how: [duration(s["wall_seconds"]) for s in done] for how, done in sweeps.items()}
+    assert table("docs/cluster.md", "| the sweep | round 1 | round 2 |") == [
+        f"| here, two runs at once | {' | '.join(walls['here'])} |",
+        f"| through the cluster | {' | '.join(walls['cluster'])} |",
+    ]
+    every_sweep = [sweep["runs"] for done in sweeps.values() for sweep in done]
+    runs = {name: [sweep[name] for sweep in every_sweep] for name in every_sweep[0]}
+    assert all(len({r["test_accuracy"] for r in same}) == 1 for same in runs.values())
+    varied = max(max(map(run_seconds, s)) - min(map(run_seconds, s)) for s in runs.values())
+    trips = [seconds * 1e3 for seconds in machinery["task_round_trip_seconds"]]
+    seeds = [r for rs in runs_of("seeds").values() for r in rs]
+    longest = max(seeds, key=run_seconds)
+    by_machines = bench["estimate"]["hours_by_machines"]
+    assert bench["seeds"] == [1, 2] and len(runs) == 4
+    assert " ".join(bench["flags"]).endswith(" --epochs 1 --max-samples 500")
+    return [
+        "seeds 1 and 2: 4 runs of 1 epoch on 500 reviews",
+        f"{hours(sum(map(run_seconds, seeds)))} hours of training and evaluation",
+        f"{-bench['overhead_seconds_per_run']:.1f} s per run faster",
+        f"varied by up to {varied:.0f} s",
+        f"{machinery['connect_seconds']:.1f} s once per sweep",
+        f"({machinery['result_bytes'] / 1e6:.1f} MB), "
+        f"{machinery['median_round_trip_seconds'] * 1e3:.0f} ms from submission to result "
+        f"(median of {len(trips)}, {min(trips):.0f} to {max(trips):.0f} ms)",
+        f"{by_machines['1']:.1f} hours on 1, {by_machines['2']:.1f} hours on 2, "
+        f"{by_machines['5'] * 60:.0f} minutes on 5 or more",
+        f"(`{longest['variant']}`, seed {longest['seed']}, {minutes(run_seconds(longest))} "
+        "minutes)",
+        *machines_effect_phrases()[:1],
+    ]
+
+
+def machines_effect_phrases() -> list[str]:
+    """The same seed on two machines of the same vector instructions, and under two thread
+    settings on one of them."""
+    epyc, xeon = RESULTS / "seeds/7", RESULTS / "run-all-jobs/jobs-default"
+    default_threads = RESULTS / "run-all-jobs/jobs-1"
+
+    def accuracy(folder, variant: str) -> str:
+        return percent(json.loads((folder / f"{variant}.json").read_text())["test_accuracy"])
+
+    return [
+        f"{accuracy(xeon, 'lstm_basic')} and {accuracy(epyc, 'lstm_basic')} for `lstm_basic`",
+        f"{accuracy(xeon, 'cnn_lstm')} and {accuracy(epyc, 'cnn_lstm')} for `cnn_lstm`",
+        f"{accuracy(default_threads, 'cnn_lstm')} with the default threads, "
+        f"{accuracy(xeon, 'cnn_lstm')} with one",
+    ]
+
+
+def extensions_phrases() -> list[str]:
+    """The sweep's settings, as every run's JSON records them."""
+    runs = [r for rs in runs_of("extensions").values() for r in rs]
+    settings = {(r["epochs"], r["batch_size"], r["train_reviews"], r["test_reviews"]) for r in runs}
+    assert settings == {(3, 64, 25_000, 25_000)}
+    assert sorted({r["seed"] for r in runs}) == [1, 2, 3, 4, 7]
+    repeats = read("extensions/bench.json")["repeats"]
+    return [
+        "(25,000 + 25,000 reviews), 3 epochs, batch size 64, seeds 7 1 2 3 4",
+        f"the median of {repeats};",
+    ]
+
+
+def reproducible_phrases() -> list[str]:
+    """Also: each 6-epoch run's first three epochs are the 3-epoch run's of its seed."""
+    three = {(r["variant"], r["seed"]): r for rs in runs_of("seeds").values() for r in rs}
+    for run in (r for rs in runs_of("epochs-6").values() for r in rs):
+        assert run["history"]["loss"][:3] == three[run["variant"], run["seed"]]["history"]["loss"]
+    return machines_effect_phrases()
+
+
+def csv_phrases() -> list[str]:
+    run, archive = read("csv/cnn_lstm.json"), read("csv/archive/cnn_lstm.json")
+    assert run["history"] == archive["history"]  # "a training history identical"
+    bench = read("csv/bench_predict.json")
+    labeling, evaluate = bench["labeling"], bench["evaluate"]
+    assert len(labeling["seconds"]) == len(evaluate["seconds"]) == 5
+    (printed,) = re.findall(r"sentiment: (\d+\.\d\d%)", bench["predict_output"][1])
+    return [
+        f"`cnn_lstm.py` trained on it gave {percent(run['test_accuracy'])}",
+        f"{printed} here, since half these rows trained the model",
+        f"its labels score {percent(bench['labeling_accuracy_on_test_rows'])}, evaluate's",
+        f"labels in batches of {bench['csv_batch_rows']}",
+        f"{labeling['rows_per_second']:.0f} rows/s against evaluate's "
+        f"{evaluate['rows_per_second']:,.0f} on the {evaluate['rows']:,} test reviews (median "
+        f"of 5 alternating rounds in one process; {labeling['fastest_rows_per_second']:,.0f} "
+        f"and {evaluate['fastest_rows_per_second']:,.0f} in the fastest",
+    ]
+
+
+def running_phrases() -> list[str]:
+    report = read("resume/check-resume.json")
+    assert all(report["equal"].values()) and report["resumed_from_epoch"] == 2
+    whole = report["runs"]["whole"]
+    return [
+        f"test loss ({whole['test_loss']:.4f})",
+        f"test accuracy ({percent(whole['test_accuracy'])})",
+    ]
+
+
+def predict_examples() -> list[dict]:
+    return [result for run in read("predict-examples.json")["runs"] for result in run["results"]]
+
+
+def predict_phrases() -> list[str]:
+    """Also: the answers its examples show."""
+    *listed, json_answer, not_bad = predict_examples()
+    page = (ROOT / "docs/predict.md").read_text()
+    shown = re.findall(r"^ +(\d\.\d{3})  (\w+)  (.+?)(?:\.\.\.)?$", page, flags=re.MULTILINE)
+    assert [(p, label) for p, label, _ in shown] == [
+        (f"{r['probability_positive']:.3f}", r["label"]) for r in listed
+    ]
+    assert all(r["review"].startswith(s[2]) for r, s in zip(listed, shown, strict=True))
+    assert f'"probability_positive": {json_answer["probability_positive"]!r},' in page
+    assert not_bad["review"] == "Not bad at all"
+    return [
+        f'"Not bad at all" ({not_bad["probability_positive"]:.3f}, {not_bad["label"]}',
+        f"is read as its {json_answer['words']} words",
+    ]
+
+
+def demo_phrases() -> list[str]:
+    """The demo's own benchmark is checked by tests/test_demo.py."""
+    not_bad = predict_examples()[-1]
+    return [f'"Not bad at all." (a negation that the fully trained `lstm_basic` gets wrong, '
+            f'{not_bad["probability_positive"]:.3f})']  # fmt: skip
+
+
+# Each page's sentences: their figures from the JSON, and those that are no measurement
+# (counts, sizes and settings of the runs, limits of the code, ports, exit codes).
+PAGE_FIGURES = {
+    "docs/backends.md": (backends_phrases, "1 2 3 5 7 51 64 391 400 500"),
+    # The load average while it ran ("6 to 9") is not in its JSON.
+    "docs/cluster.md": (cluster_phrases, "1 2 4 5 6 7 8 9 10 130 8786 65535"),
+    "docs/csv.md": (csv_phrases, "1 2 3 4 5 6 8 16 113 1252 25,000 1,048,576"),
+    "docs/reproducible.md": (reproducible_phrases, "2 3 6 7"),
+    "docs/running.md": (running_phrases, "2 3 8 15 130 300 500"),
+    "docs/predict.md": (predict_phrases, "8 10 16 200 500 1,048,576"),
+    # 5.4 and 9.3: the load average, checked with the rest of its benchmark in test_demo.py.
+    "docs/demo.md": (demo_phrases, "0.5 2 3 4 5 5.4 7 9.3 10 100 300 500 5,000 25,000"),
+    "docs/extensions.md": (extensions_phrases, "2 64 200 300 500"),
+    "docs/more-results.md": (list, "2 3 6 7 64"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGE_FIGURES))
+def test_the_figures_of_a_pages_sentences_are_the_committed_json(page):
+    phrases, not_measured = PAGE_FIGURES[page]
+    expected = phrases()
+    text = sentences(page)
+    assert [phrase for phrase in expected if phrase not in text] == []
+    from_json = {figure for phrase in expected for figure in NUMBER.findall(phrase)}
+    assert sorted(prose_figures(page) - from_json - set(not_measured.split())) == []
+
+
+def test_every_page_with_figures_is_checked():
+    """A new page under docs/ gets its figures checked, or is listed here as having none."""
+    no_measurements = {"docs/data.md", "docs/model-files.md", "docs/glossary.zh-CN.md",
+            "docs/keras2-to-keras3.md", "docs/keras2-to-keras3.zh-CN.md"}  # fmt: skip
+    assert set(pages()) - {"README.md", "docs/speed.md"} == set(PAGE_FIGURES) | no_measurements

@@ -12,19 +12,23 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, TUTORIAL_SETTINGS, run_command
+from conftest import (
+    ONE_THREAD,
+    RESUMED_THE_SAME,
+    ROOT,
+    TINY,
+    TUTORIAL_SETTINGS,
+    kill_in_second_epoch,
+    run_command,
+)
 
 from imdb_lstm import cache, progress, resume
 from imdb_lstm.encoding import TextEncoding
 from imdb_lstm.errors import UserError
 from imdb_lstm.variants import EXTENSION_SCRIPTS, SCRIPTS
 from tools import board
-from tools.check_resume import kill_in_second_epoch
 
 ENCODING = TextEncoding({"good": 4, "bad": 5}, 10, 5)
-
-# Two epochs of 4 steps each on 64 reviews: a kill after the first epoch lands in the second.
-FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
 
 
 @pytest.mark.slow
@@ -32,36 +36,33 @@ FLAGS = ["--epochs", "2", "--batch-size", "16", "--max-samples", "64"]
     "script", ["lstm_dropout_layers.py", "lstm_recurrent_dropout.py", "cnn_lstm.py"]
 )
 def test_a_run_killed_in_its_second_epoch_resumes_to_the_same_results(
-    script, stanford_tarball, tmp_path
+    script, run_all_output, stanford_tarball, tmp_path
 ):
     """The Dropout layers' random state and the XLA model's (the LSTM's own dropout), the
     optimizer's and the shuffle order all carry on as if nothing had happened; and two runs
-    of one seed agree (cnn_lstm's determinism, the convolution included)."""
-    flags = ["--data", str(stanford_tarball), *FLAGS]
+    of one seed agree (cnn_lstm's determinism, the convolution included). The run never
+    stopped is make run-all's, with the same flags and thread counts."""
     name = script.removesuffix(".py")
-    whole = run_command(script, *flags, "--output", str(tmp_path / "whole"))
-    assert whole.returncode == 0, whole.stderr
-
-    stopped = [*flags, "--output", str(tmp_path / "stopped")]
-    command = [sys.executable, str(ROOT / script), *stopped]
-    kill_in_second_epoch(command, tmp_path / "progress.jsonl", cwd=ROOT, stdout=subprocess.DEVNULL)
-    backup = tmp_path / "stopped" / f"{name}.backup"
+    stopped = [script, "--data", str(stanford_tarball), *TINY, "--output", str(tmp_path)]
+    kill_in_second_epoch(*stopped, progress_file=tmp_path / "progress.jsonl", env=ONE_THREAD)
+    backup = tmp_path / f"{name}.backup"
     assert sorted(p.name for p in backup.iterdir()) == [
         "epoch-1.metadata.json",
         "epoch-1.seeds.npz",
         "epoch-1.weights.h5",
         "run.json",
     ]
-    resumed = run_command(script, *stopped)
+    resumed = run_command(*stopped, env=ONE_THREAD)
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming from epoch 2 of 2 ({backup})\n" in resumed.stdout
     assert not backup.exists()  # the results are written: the checkpoint is gone
 
-    expected = json.loads((tmp_path / "whole" / f"{name}.json").read_text())
-    got = json.loads((tmp_path / "stopped" / f"{name}.json").read_text())
-    for key in ("history", "test_loss", "test_accuracy"):
+    expected = json.loads((run_all_output / f"{name}.json").read_text())
+    got = json.loads((tmp_path / f"{name}.json").read_text())
+    assert got["threads"] == expected["threads"] == {"intra_op": 1, "inter_op": 1}
+    for key in RESUMED_THE_SAME:
         assert got[key] == expected[key], key
-    assert len(got["epoch_seconds"]) == 2 and got["batch_size"] == 16
+    assert len(got["epoch_seconds"]) == 2 and got["train_reviews"] == 100
     assert (got["resumed_from_epoch"], expected["resumed_from_epoch"]) == (2, None)
 
 
