@@ -54,7 +54,7 @@ DATA_FLAGS := $(if $(EPOCHS),--epochs $(EPOCHS)) $(if $(DATA),--data $(call q,$(
 SEED_FLAG := $(if $(SEED),--seed $(SEED))
 FLAGS := $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT))
 
-.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare stanford-csv bench bench-jobs bench-demo demo test test-slow test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
+.PHONY: help venv notebook notebook-refresh run-all reproduce seeds compare stanford-csv bench bench-demo demo test test-slow test-backends test-cluster test-browser lint format clean $(LISTINGS:.py=) $(notdir $(EXTENDED:.py=))
 
 help:
 	@echo "make run-all     train the four variants, JOBS at a time, and compare them (results/RESULTS.md, curves.png)"
@@ -69,7 +69,6 @@ help:
 	@echo "make compare     the report of the runs in OUTPUT again (RESULTS.md, curves.png; OVER_SEEDS=1: SEEDS.md)"
 	@echo "make stanford-csv  write the Stanford archive DATA as a CSV file of reviews (CSV=reviews.csv)"
 	@echo "make bench       time every model's training and evaluation step against the tutorial's listing (results/bench.json)"
-	@echo "make bench-jobs  time make run-all with JOBS=1 against its default (results/bench-jobs/)"
 	@echo "make demo        a page on 127.0.0.1:PORT to try every model of OUTPUT on your own review (docs/demo.md)"
 	@echo "make bench-demo  time the demo's answers to one review, one client and four at once"
 	@echo "make test        run the tests (no network, tiny synthetic data)"
@@ -146,10 +145,6 @@ bench-demo: venv
 # The benchmarks of tools/bench.py, one subcommand each.
 bench: venv
 	$(PY) -m tools.bench steps --output $(call q,$(OUTPUT))
-
-# make run-all's wall time with JOBS=1, then with its default (results/bench-jobs/).
-bench-jobs: venv
-	$(PY) -m tools.bench jobs $(DATA_FLAGS) $(SEED_FLAG) --output $(call q,$(OUTPUT)/bench-jobs)
 
 test: venv
 	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -q -rs -p no:cacheprovider -m "not backends and not cluster and not slow" tests

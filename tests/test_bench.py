@@ -28,10 +28,7 @@ def test_bench_steps_runs_and_writes_its_results(tmp_path):
     assert cnn["project"] == "xla_off"
 
 
-def test_other_flags_are_refused_but_by_jobs(capsys):
-    """Only `jobs` passes flags on (to the scripts); a mistyped flag elsewhere is said."""
-    args, flags = bench.parse_args(["jobs", "--epochs", "1", "--settings", "1"])
-    assert (args.settings, flags) == (["1"], ["--epochs", "1"])
+def test_a_mistyped_flag_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(["steps", "--epochs", "1"])
     assert "unrecognized arguments: --epochs 1" in capsys.readouterr().err
@@ -65,10 +62,10 @@ def test_models_are_built_by_the_scripts_own_code(monkeypatch):
         return keras.Sequential([keras.Input((500,)), keras.layers.Dense(1)])
 
     monkeypatch.setattr(cnn_lstm, "build_model", tiny_model)
-    args, _ = bench.parse_args(["steps", "--batch-size", "2", "--warmup", "1"])
+    args = bench.parse_args(["steps", "--batch-size", "2", "--warmup", "1"])
     train, _ = bench.compiled_steps("cnn_lstm", "xla_off", args)
     assert train.func.__self__.count_params() == 501
-    assert args.batch_size == 2 and bench.parse_args(["steps"])[0].batch_size == 64
+    assert args.batch_size == 2 and bench.parse_args(["steps"]).batch_size == 64
 
 
 def compile_call(script: str) -> dict[str, str]:
@@ -91,34 +88,3 @@ def test_the_tools_compile_as_every_script_does(script):
     }
     tutorial = {"loss": "binary_crossentropy", "optimizer": "adam", "metrics": ["accuracy"]}
     assert bench.COMPILE == tutorial
-
-
-def test_jobs_times_make_run_all_with_each_setting(tmp_path, monkeypatch, capsys):
-    calls = []
-
-    def run_all(scripts, flags, output, jobs):
-        calls.append((flags, output.name, jobs))
-        output.mkdir(parents=True)
-        for script in scripts:
-            variant = script.removesuffix(".py")
-            run = {"variant": variant, "test_accuracy": 0.5, "test_loss": 0.7, "threads": {},
-                   "train_seconds": 10.0 * jobs, "evaluate_seconds": 2.0}  # fmt: skip
-            (output / f"{variant}.json").write_text(json.dumps(run))
-        return 0
-
-    monkeypatch.setattr(bench.run_all, "run_all", run_all)
-    monkeypatch.setattr(bench.run_all, "default_jobs", lambda: 2)
-    args, flags = bench.parse_args(["jobs", "--output", str(tmp_path), "--epochs", "1"])
-    assert bench.jobs(args, flags) == 0
-    assert calls == [(["--epochs", "1"], "jobs-1", 1), (["--epochs", "1"], "jobs-default", 2)]
-    report = json.loads((tmp_path / "bench-jobs.json").read_text())
-    assert [(s["setting"], s["jobs"], s["exit_code"]) for s in report["settings"]] == [
-        ("1", 1, 0), ("default", 2, 0),
-    ]  # fmt: skip
-    assert report["flags"] == ["--epochs", "1"] and report["settings"][0]["ratio_to_first"] == 1
-    assert report["settings"][1]["runs"]["cnn_lstm"] == {
-        "test_accuracy": 0.5, "test_loss": 0.7, "train_seconds": 20.0,
-        "evaluate_seconds": 2.0, "threads": {},
-    }  # fmt: skip
-    assert "machine" in report and "versions" in report
-    assert f"Wrote {tmp_path / 'bench-jobs.json'}" in capsys.readouterr().out

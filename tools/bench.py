@@ -4,16 +4,14 @@ Description: each subcommand calls what it compares round by round (`interleaved
 that the machine's drift falls on all alike, prints a table and writes a JSON report
 with the machine and versions (`write_report`). steps: a training step and an evaluation
 batch of each model, XLA off and on, against the tutorial's listing as written
-(bench.json). jobs: make run-all's wall time by --jobs, other flags going to the scripts
-(bench-jobs.json). demo: make demo's answer time, one client then several at once; fails
-if an answer under load differs from the same review's answer alone (bench_demo.json).
-Answered, in the git history, their results in docs/: the backends' step times
-(docs/backends.md), check_resume (docs/running.md), bench_predict (docs/csv.md),
-bench_cluster (docs/cluster.md), epoch_pause, the cache's loading time and the
-matrix-multiply peak (docs/speed.md).
+(bench.json). demo: make demo's answer time, one client then several at once; fails if
+an answer under load differs from the same review's answer alone (bench_demo.json).
+Answered, in the git history, their results in docs/: make run-all's wall time by --jobs
+and epoch_pause, the cache's loading time, the matrix-multiply peak (docs/speed.md); the
+backends' step times (docs/backends.md); check_resume (docs/running.md); bench_predict
+(docs/csv.md); bench_cluster (docs/cluster.md).
 
     python -m tools.bench steps --variants lstm_basic --output results/bench
-    python -m tools.bench jobs --data aclImdb_v1.tar.gz --output results/bench-jobs
     python -m tools.bench demo --models results --output results/bench-demo
 """
 
@@ -29,7 +27,6 @@ import json
 import os
 import re
 import statistics
-import sys
 import threading
 import time
 import timeit
@@ -44,11 +41,10 @@ import keras
 import numpy as np
 
 from imdb_lstm import backend, files, machine
-from imdb_lstm.cli import add_output_flag, add_rounds_flag, duration, int_at_least, title
+from imdb_lstm.cli import add_output_flag, int_at_least, title
 from imdb_lstm.errors import UserError
-from imdb_lstm.paths import run_files
-from imdb_lstm.variants import EXTENSIONS, SCRIPTS, VARIANTS, XLA_FASTER_ON_CPU
-from tools import demo, run_all
+from imdb_lstm.variants import EXTENSIONS, VARIANTS, XLA_FASTER_ON_CPU
+from tools import demo
 
 # The tutorial's training set-up: every script's model.compile(...), but jit_compile
 # (tests/test_bench.py checks the scripts' compile lines against it).
@@ -184,42 +180,6 @@ def steps(args: argparse.Namespace) -> None:
     write_report(Path(args.output), "bench.json", report, table)
 
 
-# What bench-jobs.json keeps of each run's JSON.
-RUN_SUMMARY = ["test_accuracy", "test_loss", "train_seconds", "evaluate_seconds", "threads"]
-
-
-def run_all_timed(setting: str, flags: list[str], folder: Path) -> dict:
-    """make run-all with --jobs `setting` ("default": one per core) into `folder`."""
-    jobs = run_all.default_jobs() if setting == "default" else int(setting)
-    print(f"--- make run-all with JOBS={setting}", flush=True)
-    start = time.perf_counter()
-    code = run_all.run_all(SCRIPTS, flags, folder, jobs)
-    seconds = time.perf_counter() - start
-    print(f"--- JOBS={setting}: {duration(seconds)} (exit code {code})", flush=True)
-    done = (json.loads(run_files(folder, v).results.read_text()) for v in VARIANTS)  # lazy
-    runs = {run["variant"]: {k: run[k] for k in RUN_SUMMARY} for run in done} if code == 0 else {}
-    return dict(jobs=jobs, setting=setting, exit_code=code, wall_seconds=seconds, runs=runs)
-
-
-def jobs(args: argparse.Namespace, flags: list[str]) -> int:
-    output = Path(args.output)
-    contenders = {
-        setting: functools.partial(run_all_timed, setting, flags, output / f"jobs-{setting}")
-        for setting in args.settings
-    }
-    timings = [t for done in interleaved(contenders, args.rounds).values() for t in done]
-    first = timings[0]["wall_seconds"]
-    for timing in timings:
-        timing["ratio_to_first"] = timing["wall_seconds"] / first
-    report = dict(what="make run-all's wall time with each --jobs setting", flags=flags)
-    table = [["JOBS", "wall time", "ratio to the first"]]
-    table += [
-        [t["setting"], duration(t["wall_seconds"]), f"{t['ratio_to_first']:.2f}x"] for t in timings
-    ]
-    write_report(output, "bench-jobs.json", report | {"settings": timings}, table)
-    return max(timing["exit_code"] for timing in timings)
-
-
 WARM_UP = 10  # the demo's first answers, not timed
 
 
@@ -326,7 +286,7 @@ def add_count(
     parser.add_argument(flag, type=int_at_least(least), default=default, metavar="N", help=text)
 
 
-def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=title(__doc__))
     commands = parser.add_subparsers(dest="command", required=True)
     step = commands.add_parser("steps", help="a training and evaluation step of each model")
@@ -341,16 +301,6 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     add_count(step, "--warmup", 3, "untimed steps first, compilation included")
     add_count(step, "--batch-size", script(VARIANTS[0]).BATCH_SIZE, "reviews per training step")
     add_output_flag(step, "results", "bench.json")
-    job = commands.add_parser("jobs", help="make run-all's wall time by --jobs")
-    job.add_argument(
-        "--settings",
-        nargs="+",
-        default=["1", "default"],
-        metavar="JOBS",
-        help="the --jobs settings to time, in this order (default: %(default)s)",
-    )
-    add_rounds_flag(job, 1, "rounds over the settings")
-    add_output_flag(job, "results/bench-jobs", "each setting's runs and bench-jobs.json")
     answers = commands.add_parser("demo", help="make demo's answers, one client and several")
     answers.add_argument(
         "--models",
@@ -362,19 +312,13 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     add_count(answers, "--requests", 300, what, least=2)  # a percentile needs two
     add_count(answers, "--clients", 4, "clients asking at once in the second part")
     add_output_flag(answers, "results/bench-demo", "bench_demo.json")
-    args, flags = parser.parse_known_args(argv)
-    if flags and args.command != "jobs":
-        parser.error(f"unrecognized arguments: {' '.join(flags)}")
-    return args, flags
+    return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args, flags = parse_args(argv)
-    if args.command == "jobs":
-        return jobs(args, flags)
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     {"steps": steps, "demo": demo_answers}[args.command](args)
-    return 0
 
 
 if __name__ == "__main__":
-    common.run(lambda: sys.exit(main()))
+    common.run(main)

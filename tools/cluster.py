@@ -167,7 +167,10 @@ def connect(address: str) -> Any:
             "(make ... CLUSTER=ADDRESS installs it)"
         ) from None
     check_scheduler(address)
-    client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except OSError:  # gone since check_scheduler
+        raise UserError(f"the Dask scheduler at {address} stopped answering") from None
     try:
         client.wait_for_workers(1, timeout=CONNECT_SECONDS)
     except TimeoutError:
