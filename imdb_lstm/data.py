@@ -29,7 +29,7 @@ from imdb_lstm.encoding import (
     keras_word_index_encoding,
     pad_reviews,
 )
-from imdb_lstm.errors import UserError
+from imdb_lstm.errors import UserError, first_line
 from imdb_lstm.paths import CHECKOUT
 
 SHUFFLE_SEED = 113  # keras.datasets.imdb shuffles train and test with this seed
@@ -174,7 +174,7 @@ class _DownloadStalls:
 
 
 def _download_failed(what: str, error: Exception) -> UserError:
-    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    reason = first_line(error)
     cached = cache.keras_cache_dir() / "imdb.npz"
     help = LOCAL_COPY_HELP.format(folder=data_folder(), cache=cached)
     return UserError(f"could not download {what} ({reason}); {help}")

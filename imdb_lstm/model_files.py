@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 
 from imdb_lstm.encoding import TextEncoding
-from imdb_lstm.errors import UserError
+from imdb_lstm.errors import UserError, first_line
 from imdb_lstm.files import atomic_path
 
 ENCODING_ENTRY = "imdb_encoding.json"  # the vocabulary, stored inside the .keras file
@@ -111,5 +111,4 @@ def check_model_takes(model: keras.Model, encoding: TextEncoding, path: Path) ->
 
 
 def one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines() or [type(error).__name__]
-    return textwrap.shorten(lines[0], ERROR_CHARACTERS, placeholder="...")
+    return textwrap.shorten(first_line(error), ERROR_CHARACTERS, placeholder="...")
